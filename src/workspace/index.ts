@@ -1,0 +1,5 @@
+export type {Workspace, WorkspaceApp, WorkspaceLocal} from './types.js'
+export {parseWorkspace} from './parse.js'
+export {serialiseWorkspace} from './serialise.js'
+export {findWorkspace, type FoundWorkspace} from './find.js'
+export {appNameProblem, APP_NAME_MAX} from './app-name.js'

@@ -1,0 +1,114 @@
+import {dirname, resolve} from 'node:path'
+import {parseToml} from '../config/index.js'
+import {LocatedError} from '../errors.js'
+import {appNameProblem} from './app-name.js'
+import {locateKey} from './locate.js'
+import type {Workspace, WorkspaceApp, WorkspaceLocal} from './types.js'
+
+const ROOT_KEYS = ['source', 'app'] as const
+const APP_KEYS = ['name', 'config', 'group', 'local'] as const
+const LOCAL_KEYS = ['command', 'cwd', 'count', 'env_file'] as const
+
+/**
+ * Parses and validates a `flotilla.toml`. Every problem is a LocatedError pointing at the key
+ * (`flotilla.toml:7:1: …`), so a hand-edited workspace fails with a message an editor can jump to.
+ */
+export function parseWorkspace(text: string | Uint8Array, file: string): Workspace {
+  const data = parseToml(text, file)
+  const source = typeof text === 'string' ? text : new TextDecoder().decode(text)
+  const fail = (code: string, message: string, keyPath: string, key?: string, appIndex?: number, sub?: string): never => {
+    throw new LocatedError(code, message, {file, ...locateKey(source, key, appIndex, sub), keyPath})
+  }
+
+  checkKeys(data, ROOT_KEYS, '', (key, message) => fail('E_WORKSPACE_KEY', message, key, key))
+  if (data.source !== undefined && typeof data.source !== 'string') fail('E_WORKSPACE_TYPE', 'source must be a string', 'source', 'source')
+  const entries = data.app
+  if (entries === undefined || (Array.isArray(entries) && entries.length === 0)) {
+    fail('E_WORKSPACE_EMPTY', 'the workspace lists no apps; add an [[app]] table per app', 'app')
+  }
+  if (!Array.isArray(entries) || !entries.every(isTable)) {
+    fail('E_WORKSPACE_TYPE', 'app must be an array of tables: write [[app]], not [app]', 'app', 'app')
+  }
+
+  const apps = (entries as Record<string, unknown>[]).map((entry, index): WorkspaceApp => {
+    const path = `app[${index}]`
+    const at = (key: string | undefined, sub?: string) => ({key, index, sub})
+    const error = (code: string, message: string, keyPath: string, where: ReturnType<typeof at>): never =>
+      fail(code, message, keyPath, where.key, where.index, where.sub)
+
+    checkKeys(entry, APP_KEYS, `${path}.`, (key, message) => error('E_WORKSPACE_KEY', message, `${path}.${key}`, at(key)))
+    const requiredString = (key: 'name' | 'config' | 'group'): string => {
+      const value = entry[key]
+      if (value === undefined) error('E_WORKSPACE_MISSING', `[[app]] number ${index + 1} has no ${key}`, `${path}.${key}`, at(undefined))
+      if (typeof value !== 'string' || value === '') error('E_WORKSPACE_TYPE', `${key} must be a non-empty string`, `${path}.${key}`, at(key))
+      return value as string
+    }
+    const name = requiredString('name')
+    const nameProblem = appNameProblem(name)
+    if (nameProblem) error('E_APP_NAME', nameProblem, `${path}.name`, at('name'))
+    const app: WorkspaceApp = {name, config: requiredString('config'), group: requiredString('group')}
+    if (entry.local !== undefined) app.local = parseLocal(entry.local, `${path}.local`, (code, message, keyPath, key) => error(code, message, keyPath, at(key, 'local')))
+    return app
+  })
+
+  const seen = new Map<string, number>()
+  apps.forEach((app, index) => {
+    const first = seen.get(app.name)
+    if (first !== undefined) {
+      fail('E_DUPLICATE_APP', `app name "${app.name}" is used twice (also by [[app]] number ${first + 1})`, `app[${index}].name`, 'name', index)
+    }
+    seen.set(app.name, index)
+  })
+
+  const absolute = resolve(file)
+  return {file: absolute, dir: dirname(absolute), ...(data.source === undefined ? {} : {source: data.source as string}), apps}
+}
+
+function parseLocal(
+  value: unknown,
+  path: string,
+  fail: (code: string, message: string, keyPath: string, key?: string) => never,
+): WorkspaceLocal {
+  if (!isTable(value)) return fail('E_WORKSPACE_TYPE', 'local must be a table ([app.local])', path)
+  checkKeys(value, LOCAL_KEYS, `${path}.`, (key, message) => fail('E_WORKSPACE_KEY', message, `${path}.${key}`, key))
+  const local: WorkspaceLocal = {}
+  for (const key of ['command', 'cwd', 'env_file'] as const) {
+    const v = value[key]
+    if (v === undefined) continue
+    if (typeof v !== 'string') fail('E_WORKSPACE_TYPE', `${key} must be a string`, `${path}.${key}`, key)
+    local[key] = v as string
+  }
+  if (value.count !== undefined) {
+    const count = value.count
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      fail('E_WORKSPACE_COUNT', `count must be a whole number of instances (0 or more), not ${JSON.stringify(count)}`, `${path}.count`, 'count')
+    }
+    local.count = count as number
+  }
+  return local
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+}
+
+function checkKeys(table: Record<string, unknown>, known: readonly string[], prefix: string, fail: (key: string, message: string) => never): void {
+  for (const key of Object.keys(table)) {
+    if (known.includes(key)) continue
+    const guess = known.find((k) => editDistance(k, key.toLowerCase()) <= 2)
+    fail(key, `unknown key "${prefix}${key}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`)
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on the handful of workspace keys. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
