@@ -1,0 +1,179 @@
+/**
+ * The control socket of a running `up` (`.flotilla/control.sock`): one NDJSON request per
+ * connection, answered by one or more NDJSON messages, the last one `{"ok":…}`. The socket is
+ * created mode 0600 inside a 0700 directory, so other users can neither connect nor replace it.
+ * A socket file nobody answers on is a leftover of a killed `up` and is replaced.
+ */
+import {chmod, mkdir, unlink} from 'node:fs/promises'
+import {createServer, connect, type Server, type Socket} from 'node:net'
+import {dirname} from 'node:path'
+import {ExitCode, FlotillaError} from '../errors.js'
+
+export type ControlRequest =
+  | {op: 'status'}
+  | {op: 'logs'; app?: string; follow?: boolean; tail?: number}
+  | {op: 'restart'; app: string}
+  | {op: 'down'}
+
+export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string}} | {line: unknown}
+
+/**
+ * What a handler gets: `send` streams intermediate messages (log lines) and returns false when the
+ * message was dropped or the reader is behind; `closed` fires on hang-up.
+ */
+export interface ControlReply {
+  send(message: {line: unknown}): boolean
+  readonly closed: Promise<void>
+}
+
+export type ControlHandler = (request: ControlRequest, reply: ControlReply) => Promise<unknown>
+
+/** A follower that reads slower than this backlog loses lines rather than growing our memory. */
+const MAX_BACKLOG_BYTES = 1024 * 1024
+/** Requests are small; anything bigger is not ours. */
+const MAX_REQUEST_BYTES = 64 * 1024
+// sun_path is 108 bytes on Linux, 104 on macOS.
+const MAX_SOCKET_PATH = 103
+
+export function parseControlRequest(line: string): ControlRequest | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const r = value as Record<string, unknown>
+  const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
+  switch (r.op) {
+    case 'status':
+    case 'down':
+      return {op: r.op}
+    case 'restart':
+      return typeof r.app === 'string' ? {op: 'restart', app: r.app} : undefined
+    case 'logs':
+      if (!optionalString(r.app) || !(r.follow === undefined || typeof r.follow === 'boolean')) return undefined
+      if (!(r.tail === undefined || (Number.isInteger(r.tail) && (r.tail as number) >= 0))) return undefined
+      return {op: 'logs', ...(r.app === undefined ? {} : {app: r.app as string}), follow: r.follow === true,
+        ...(r.tail === undefined ? {} : {tail: r.tail as number})}
+    default:
+      return undefined
+  }
+}
+
+function checkPathLength(path: string): void {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new FlotillaError('E_SOCKET_PATH', `${path}: path too long for a Unix socket (${MAX_SOCKET_PATH} bytes at most); run from a shorter directory`, ExitCode.runtime)
+  }
+}
+
+/** True when a live `up` answers on the socket. */
+export async function isControlSocketLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path)
+    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('error', () => resolve(false))
+  })
+}
+
+export interface ControlServer {
+  path: string
+  close(): Promise<void>
+}
+
+export async function startControlServer(path: string, handler: ControlHandler): Promise<ControlServer> {
+  checkPathLength(path)
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await chmod(dirname(path), 0o700)
+  if (await isControlSocketLive(path)) {
+    throw new FlotillaError('E_ALREADY_RUNNING', `flotilla up is already running here (${path}); use flotilla ps, or flotilla down first`, ExitCode.runtime)
+  }
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error
+  })
+  const connections = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    connections.add(socket)
+    socket.on('close', () => connections.delete(socket))
+    serve(socket, handler)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => resolve())
+  })
+  await chmod(path, 0o600)
+  return {
+    path,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of connections) socket.destroy()
+      server.close(() => unlink(path).catch(() => undefined).then(() => resolve()))
+    }),
+  }
+}
+
+function serve(socket: Socket, handler: ControlHandler): void {
+  let buffer = ''
+  let handled = false
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  const write = (message: ControlMessage) => !socket.destroyed && socket.write(JSON.stringify(message) + '\n')
+  const fail = (code: string, message: string) => {
+    write({ok: false, error: {code, message}})
+    socket.end()
+  }
+  socket.setEncoding('utf8')
+  socket.on('error', () => socket.destroy())
+  socket.on('data', (chunk: string) => {
+    if (handled) return
+    buffer += chunk
+    const end = buffer.indexOf('\n')
+    if (end < 0) {
+      if (buffer.length > MAX_REQUEST_BYTES) fail('E_BAD_REQUEST', 'request too long')
+      return
+    }
+    handled = true
+    const request = parseControlRequest(buffer.slice(0, end))
+    if (!request) return fail('E_BAD_REQUEST', 'not a flotilla control request')
+    const send = (message: {line: unknown}) => socket.writableLength < MAX_BACKLOG_BYTES && write(message) !== false
+    handler(request, {send, closed})
+      .then((result) => write({ok: true, ...(result === undefined ? {} : {result})}))
+      .catch((error: Error & {code?: unknown}) => write({ok: false, error: {code: typeof error.code === 'string' ? error.code : 'E_INTERNAL', message: error.message}}))
+      .finally(() => socket.end())
+  })
+}
+
+/**
+ * Sends one request; `onLine` receives streamed messages. Resolves with the final result, rejects
+ * with E_NOT_RUNNING when no `up` answers, or with the server's error.
+ */
+export async function controlRequest(path: string, request: ControlRequest, onLine?: (line: unknown) => void): Promise<unknown> {
+  checkPathLength(path)
+  return new Promise((resolve, reject) => {
+    const socket = connect(path)
+    let buffer = ''
+    let settled = false
+    const settle = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      fn()
+      socket.destroy()
+    }
+    socket.setEncoding('utf8')
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'))
+    socket.on('error', (error: NodeJS.ErrnoException) => settle(() => reject(
+      error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+        ? new FlotillaError('E_NOT_RUNNING', `no flotilla up is running here (no answer on ${path})`, ExitCode.failed)
+        : error)))
+    socket.on('data', (chunk: string) => {
+      buffer += chunk
+      let end: number
+      while (!settled && (end = buffer.indexOf('\n')) >= 0) {
+        const message = JSON.parse(buffer.slice(0, end)) as ControlMessage
+        buffer = buffer.slice(end + 1)
+        if ('line' in message) onLine?.(message.line)
+        else if (message.ok) settle(() => resolve(message.result))
+        else settle(() => reject(new FlotillaError(message.error.code, message.error.message, ExitCode.runtime)))
+      }
+    })
+    socket.on('close', () => settle(() => reject(new FlotillaError('E_NOT_RUNNING', 'flotilla up closed the connection without answering', ExitCode.runtime))))
+  })
+}
