@@ -1,6 +1,10 @@
 // Public surface of src/config (docs/internal-apis.md): the fly.toml model and flyctl's rules.
 export type * from './types.js'
+export type {MachineConfig, MachineGuest, MachineService, MachineServiceCheck, MachineCheck, MachineMount} from './machine.js'
 export {parseToml} from './parse.js'
+export {loadFlyConfig} from './load.js'
 export {processGroups, defaultGroup} from './process-groups.js'
+export {flatten} from './flatten.js'
+export {toMachineConfig} from './machine.js'
 export {shellSplit} from './shell-split.js'
 export {parseDuration, formatDuration} from './duration.js'

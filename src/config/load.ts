@@ -1,0 +1,62 @@
+/**
+ * The fly.toml pipeline flyctl runs (fly-platform.md §1.1): TOML -> legacy patches -> typed
+ * config, then validation. Unlike flyctl, a type error does not collapse the whole file: the bad
+ * value is dropped and reported, so every other problem is reported in the same run.
+ */
+import {KeyLocator, parentPath} from './locate.js'
+import {decodeText, parseToml} from './parse.js'
+import {applyLegacyPatches, isTable, type Table} from './patches.js'
+import {conform, flyConfigShape} from './schema.js'
+import type {Diagnostic, FlyConfig} from './types.js'
+import {type Finding, validateFlyConfig} from './validate.js'
+
+/** Parse + normalise + validate. Throws LocatedError for text that is not TOML; returns every other problem as data. */
+export function loadFlyConfig(text: string | Uint8Array, file: string): {config: FlyConfig; diagnostics: Diagnostic[]} {
+  const source = decodeText(text, file)
+  const raw = toPlain(parseToml(source, file)) as Table
+  const findings: Finding[] = []
+  const moved = new Map<string, string>()
+  const patched = applyLegacyPatches(raw, {
+    fail: (keyPath, message) => void findings.push({severity: 'error', code: 'E_TYPE', message, keyPath}),
+    moved: (to, from) => void moved.set(to, from),
+  })
+  const config = conform(patched, flyConfigShape, '', {
+    error: (keyPath, code, message) => void findings.push({severity: 'error', code, message, keyPath}),
+    warning: (keyPath, code, message) => void findings.push({severity: 'warning', code, message, keyPath}),
+  }) as FlyConfig
+  findings.push(...validateFlyConfig(config))
+  const locator = new KeyLocator(source)
+  const diagnostics = findings.map((finding) => locate(finding, file, sourcePath(finding.keyPath, moved), locator))
+  return {config, diagnostics: diagnostics.sort(byPosition)}
+}
+
+/** Maps a normalised key path back to what the file says (`vm[0].memory` <- `compute.memory`). */
+function sourcePath(path: string, moved: ReadonlyMap<string, string>): string {
+  for (let prefix = path; prefix !== ''; prefix = parentPath(prefix)) {
+    const from = moved.get(prefix)
+    if (from !== undefined) return from + path.slice(prefix.length)
+  }
+  return path
+}
+
+function locate(finding: Finding, file: string, keyPath: string, locator: KeyLocator): Diagnostic {
+  const position = keyPath ? locator.locate(keyPath) : undefined
+  return {
+    severity: finding.severity,
+    code: finding.code,
+    message: finding.message,
+    file,
+    ...(position ?? {}),
+    ...(keyPath ? {keyPath} : {}),
+  }
+}
+
+const byPosition = (a: Diagnostic, b: Diagnostic): number =>
+  (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0)
+
+/** smol-toml's tables have null prototypes; consumers get ordinary objects (dates stay TomlDate). */
+function toPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toPlain)
+  if (isTable(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]))
+  return value
+}
