@@ -1,0 +1,45 @@
+import {readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+import {styleText} from 'node:util'
+import {Args} from '@oclif/core'
+import {FlotillaError, LocatedError} from '../src/errors.js'
+import {BaseCommand} from '../src/ui/base-command.js'
+import type {Diagnostic} from '../src/config/index.js'
+
+export interface ValidateResult {
+  file: string; valid: boolean; errors: Diagnostic[]; warnings: Diagnostic[]; groups: string[]; defaultGroup: string | null
+}
+
+export default class Validate extends BaseCommand {
+  static override summary = 'Check a fly.toml the way flyctl does, with file:line:col for every problem.'
+  static override description = 'Applies flyctl\'s legacy-format fixes and validation rules, and also reports what flyctl silently ignores (unknown or misspelled keys) and what would only fail at deploy time. Exits 2 when there are errors; warnings alone exit 0.'
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> apps/api/fly.toml --json']
+  static override args = {config: Args.string({default: 'fly.toml', description: 'config to check (a directory means its fly.toml)'})}
+
+  async run(): Promise<ValidateResult> {
+    const {args} = await this.parse(Validate)
+    const {loadFlyConfig, processGroups, defaultGroup, formatDiagnostic} = await import('../src/config/index.js')
+    const file = (await stat(args.config).catch(() => undefined))?.isDirectory() ? join(args.config, 'fly.toml') : args.config
+    const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new FlotillaError('E_READ', `${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
+    })
+    let result: ValidateResult
+    try {
+      const {config, diagnostics} = loadFlyConfig(bytes, file)
+      const bySeverity = (s: Diagnostic['severity']): Diagnostic[] => diagnostics.filter((d) => d.severity === s)
+      result = {file, valid: !bySeverity('error').length, errors: bySeverity('error'), warnings: bySeverity('warning'), groups: processGroups(config), defaultGroup: defaultGroup(config)}
+    } catch (error) {
+      if (!(error instanceof LocatedError)) throw error
+      const {detail: message, location} = error
+      result = {file, valid: false, errors: [{severity: 'error', code: error.code, message, ...location}], warnings: [], groups: [], defaultGroup: null}
+    }
+    for (const d of [...result.errors, ...result.warnings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) {
+      this.logToStderr(formatDiagnostic(d).replace(`: ${d.severity}:`, `: ${styleText(d.severity === 'error' ? 'red' : 'yellow', d.severity)}:`))
+    }
+    const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+    const groups = result.groups.length ? `; groups: ${result.groups.join(', ')} (default ${result.defaultGroup})` : ''
+    this.log(`${file}: ${result.valid ? 'valid' : 'invalid'}, ${count(result.errors.length, 'error')}, ${count(result.warnings.length, 'warning')}${groups}`)
+    if (!result.valid) process.exitCode = 2
+    return result
+  }
+}
