@@ -1,0 +1,46 @@
+/**
+ * Addresses and files of the isolated network, shaped like a Fly Machine's
+ * (fly-platform.md 2.1–2.2): a 6PN address `fdaa:<net>:<host>:<machine>:2`, the resolver at
+ * `fdaa::3` in /etc/resolv.conf, `fly-local-6pn` in /etc/hosts. Pure: no I/O.
+ */
+import {createHash} from 'node:crypto'
+
+/** Fly's resolver address, written into every instance's /etc/resolv.conf. */
+export const RESOLVER = 'fdaa::3'
+/** The bridge's own 6PN address; the prefix length makes every instance on-link. */
+export const BRIDGE_6PN = 'fdaa:0:1:a7b::3'
+export const PREFIX_6PN = 48
+/** The IPv4 side, as Fly's eth0 172.19.x.x: only the proxy (our port forwards) uses it. */
+export const BRIDGE_V4 = '172.19.0.1'
+export const PREFIX_V4 = 16
+const NET_HOST = 'fdaa:0:1:a7b:1'
+
+/**
+ * The 6PN address of instance `index` of `app`, derived from both so it survives restarts of
+ * the instance and of `up`. `salt` > 0 picks another address when two instances collide.
+ */
+export function instanceAddress(app: string, index: number, salt = 0): string {
+  const digest = createHash('sha256').update(`${app}\0${index}\0${salt}`).digest()
+  const group = (offset: number) => digest.readUInt16BE(offset).toString(16)
+  return `${NET_HOST}:${group(0)}:${group(2)}:2`
+}
+
+/** Proxy-side IPv4 address of slot n (n ≥ 2; 172.19.0.0 and .0.1 are taken). */
+export function proxyAddress(slot: number): string {
+  return `172.19.${(slot >> 8) & 255}.${slot & 255}`
+}
+export const FIRST_SLOT = 2
+export const LAST_SLOT = 256 * 256 - 2
+
+/** /etc/hosts of a Fly Machine: `fly-local-6pn` is the 6PN address, the hostname the Machine ID. */
+export function hostsFile(ip6: string, ip4: string, machineId: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `${ip6}\tfly-local-6pn`,
+    `${ip4}\t${machineId}`,
+    '',
+  ].join('\n')
+}
+
+export const resolvConf = `nameserver ${RESOLVER}\n`
