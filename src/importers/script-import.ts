@@ -1,0 +1,166 @@
+import {basename, extname} from 'node:path'
+import type {Command, File, Stmt, Word} from 'mvdan-sh'
+import {LocatedError} from '../errors.js'
+import {renderShellCommand, quoteArgv, quoteWord} from './command.js'
+import {PlanBuilder, type ImportPlan} from './plan.js'
+
+// mvdan/sh BinCmdOperator values: `|` and `|&`.
+const PIPE_OPS = new Set([12, 13])
+// Statements that only manage the jobs the script started, or print: each group is now a Machine.
+const JOB_CONTROL = new Set(['wait', 'fg', 'bg', 'jobs', 'trap', 'kill'])
+const CHATTER = new Set(['echo', 'printf', 'sleep', 'true', ':', 'exit', 'ps', 'set'])
+// Launchers whose first operand says more about the process than their own name does.
+const LAUNCHERS = new Set(['python', 'python3', 'node', 'ruby', 'bundle', 'exec', 'java', 'php', 'npm', 'yarn', 'npx', 'pnpm', 'bun', 'deno', 'env', 'sh', 'bash', 'rails', 'rake'])
+
+/**
+ * A shell entrypoint → groups, read with a real shell parser (mvdan/sh). Recognised at the top
+ * level: `cmd &` (a group each), the main process (`exec cmd`, else the first command after the
+ * last background job), `wait`/`wait -n`/`fg %1`/`set -m` (the supervision Fly now does), literal
+ * `export`/`VAR=value` (→ [env]) and literal `cd DIR` (→ `cd DIR && …`). Anything else is
+ * reported; a script with no recognisable process becomes one `sh -c` group.
+ */
+export async function importScript(text: string, file: string): Promise<ImportPlan> {
+  const {default: sh} = await import('mvdan-sh')
+  const {syntax} = sh
+  let ast: File
+  try {
+    ast = syntax.NewParser().Parse(text, file)
+  } catch (error) {
+    const e = error as {Error?: () => string; Pos?: {Line(): number; Col(): number}; Text?: string}
+    if (!e.Pos || !e.Text) throw error
+    throw new LocatedError('E_SHELL_SYNTAX', e.Text, {file, line: e.Pos.Line(), column: e.Pos.Col()})
+  }
+  const bytes = Buffer.from(text, 'utf8')
+  const source = (stmt: {Pos(): {Offset(): number}; End(): {Offset(): number}}): string =>
+    bytes.subarray(stmt.Pos().Offset(), stmt.End().Offset()).toString('utf8')
+  const builder = new PlanBuilder('script', file)
+  const type = (node: unknown): string => syntax.NodeType(node)
+  const at = (stmt: Stmt): {file: string; line: number} => ({file, line: stmt.Pos().Line()})
+  const lastBackground = ast.Stmts.map((s) => s.Background).lastIndexOf(true)
+  const execIndex = ast.Stmts.findLastIndex((s) => !s.Background && argv0(s.Cmd) === 'exec')
+  let mainIndex = execIndex
+  if (mainIndex === -1) {
+    mainIndex = ast.Stmts.findIndex((s, i) => i > lastBackground && !s.Background && isProcess(s.Cmd))
+  }
+  let cwd: string | undefined
+  const used = new Set<string>()
+  const processes: {stmt: Stmt; command: string}[] = []
+
+  ast.Stmts.forEach((stmt, index) => {
+    const cmd = stmt.Cmd
+    const name = argv0(cmd)
+    // a backslash-newline only continues the line: fold it so the command reads as one line
+    const text = source(stmt).replace(/\s*&$/, '').replace(/[ \t]*\\\n\s*/g, ' ')
+    if (stmt.Background || index === mainIndex) {
+      if (isProcess(cmd)) processes.push({stmt, command: text})
+      else builder.warn('W_SCRIPT_UNMAPPED', `${stmt.Background ? 'background' : 'main'} ${type(cmd)} is not a plain command; not mapped: ${oneLine(text)}`, at(stmt))
+      return
+    }
+    if (/^\w+=\$!$/.test(text)) return // remembers a job's PID, for the job control Fly replaces
+    if ((cmd && type(cmd) === 'DeclClause' && cmd.Variant?.Value === 'export') || (cmd && type(cmd) === 'CallExpr' && (cmd.Args?.length ?? 0) === 0)) {
+      for (const assign of (type(cmd) === 'DeclClause' ? cmd.Args : cmd.Assigns) as import('mvdan-sh').Assign[]) {
+        if (!assign.Name || assign.Naked) continue
+        const value = assign.Value ? literal(assign.Value, type) : ''
+        if (value === undefined) {
+          builder.warn('W_SCRIPT_UNMAPPED', `${assign.Name.Value} is computed when the script runs; not carried over: ${oneLine(text)}`, at(stmt))
+          continue
+        }
+        builder.plan.env[assign.Name.Value] = value
+        builder.map(`${assign.Name.Value}=${value}`, `[env] ${assign.Name.Value}`, at(stmt))
+      }
+      return
+    }
+    if (name === 'cd' && cmd?.Args?.length === 2) {
+      const dir = literal(cmd.Args[1] as Word, type)
+      if (dir === undefined) builder.warn('W_SCRIPT_UNMAPPED', `cd to a computed directory is not carried over: ${oneLine(text)}`, at(stmt))
+      else {
+        cwd = dir
+        builder.map(`cd ${dir}`, `cd ${dir} && … in the commands that follow`, at(stmt))
+      }
+      return
+    }
+    if (name === 'set' && cmd?.Args?.some((a) => /^-\w*m/.test(a.Lit()))) {
+      builder.map('set -m', 'job control: each background job is its own group', at(stmt))
+      return
+    }
+    if (name && JOB_CONTROL.has(name)) {
+      used.add(name)
+      builder.map(oneLine(text), 'Fly supervises each group (restarts per [[restart]], stops with kill_signal)', at(stmt))
+      return
+    }
+    if (name && CHATTER.has(name)) return
+    const starts = startsProcesses(stmt, syntax, type)
+    builder.warn('W_SCRIPT_UNMAPPED', `${starts ? 'starts processes inside a compound command' : index < mainIndex ? 'runs before the processes start' : 'runs after the main process'}; not carried over: ${oneLine(text)}`, at(stmt))
+  })
+
+  const names = new Map<string, number>()
+  for (const {stmt, command} of processes) {
+    const bare = command.replace(/^exec\s+/, '')
+    const rendered = renderShellCommand(cwd === undefined ? bare : `cd ${quoteWord(cwd)} && ${bare}`)
+    const derived = processName(stmt.Cmd, command)
+    const count = (names.get(derived) ?? 0) + 1
+    names.set(derived, count)
+    const origin = {file, line: stmt.Pos().Line(), name: count === 1 ? derived : `${derived}-${count}`}
+    const label = builder.label(origin)
+    if (label === undefined) continue
+    builder.add({name: label, origin, command: rendered.command})
+    if (rendered.signalsStopAtShell) builder.warn('W_SHELL_SIGNALS', `"${label}" is a compound shell command: Fly's kill_signal reaches sh, not the processes it started`, at(stmt))
+  }
+  if (builder.plan.groups.length === 0) {
+    builder.warn('W_SCRIPT_WHOLE', 'no top-level background job or main process found: the whole script runs as one group through sh -c')
+    const origin = {file, line: 1, name: basename(file, extname(file)) || 'app'}
+    const label = builder.label(origin)
+    if (label !== undefined) builder.add({name: label, origin, command: quoteArgv(['sh', '-c', text.replace(/^#!.*\n/, '')])})
+  }
+  if (used.has('trap')) builder.warn('W_SCRIPT_TRAP', 'the script traps signals: Fly sends kill_signal to each group\'s process directly; check the group\'s kill_signal')
+  return builder.plan
+}
+
+function argv0(cmd: Command | null): string | undefined {
+  const first = cmd?.Args?.[0] as Word | undefined
+  return first && typeof first.Lit === 'function' ? first.Lit() || undefined : undefined
+}
+
+/** A simple command (with at least one word) or a pipeline of them. */
+function isProcess(cmd: Command | null): boolean {
+  if (!cmd) return false
+  if (PIPE_OPS.has(cmd.Op ?? -1) && cmd.X && cmd.Y) return isProcess(cmd.X.Cmd) && isProcess(cmd.Y.Cmd)
+  const name = argv0(cmd)
+  return (cmd.Args?.length ?? 0) > 0 && typeof (cmd.Args?.[0] as Word | undefined)?.Lit === 'function' &&
+    !(name && (CHATTER.has(name) || JOB_CONTROL.has(name) || name === 'cd'))
+}
+
+function startsProcesses(stmt: Stmt, syntax: {Walk(n: Stmt, f: (n: unknown) => boolean): void}, type: (n: unknown) => string): boolean {
+  let found = false
+  syntax.Walk(stmt, (node) => {
+    if (node && node !== stmt && type(node) === 'Stmt' && ((node as Stmt).Background || argv0((node as Stmt).Cmd) === 'exec')) found = true
+    return !found
+  })
+  return found
+}
+
+/** The value of a word when it has no expansion: plain, '…' or "…" literal parts. */
+function literal(word: Word, type: (n: unknown) => string): string | undefined {
+  let out = ''
+  for (const part of word.Parts) {
+    const t = type(part)
+    if (t === 'Lit' || t === 'SglQuoted') out += part.Value ?? ''
+    else if (t === 'DblQuoted' && (part.Parts ?? []).every((p) => type(p) === 'Lit')) out += (part.Parts ?? []).map((p) => p.Value).join('')
+    else return undefined
+  }
+  return out
+}
+
+/** A group name from the command: `python -m app.worker` → worker, `bundle exec sidekiq` → sidekiq. */
+function processName(cmd: Command | null, text: string): string {
+  const words = (cmd?.Args ?? []).map((w) => (w as Word).Lit()).filter((w) => w !== '')
+  const operands = words.filter((w, i) => i === 0 || !w.startsWith('-'))
+  const name = operands.find((w) => !LAUNCHERS.has(basename(w))) ?? operands[0] ?? text.split(/\s/)[0] ?? 'app'
+  const base = basename(name)
+  return (base.includes('.') && !/\.(py|js|rb|sh|ts|php)$/.test(base) ? base.split('.').pop() : base.replace(/\.[^.]+$/, '')) || 'app'
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\\\n\s*/g, ' ').split('\n')[0] ?? ''
+  return line.length > 80 ? `${line.slice(0, 77)}…` : line + (text.includes('\n') ? ' …' : '')
+}
