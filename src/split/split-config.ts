@@ -1,0 +1,105 @@
+import {readFile, stat} from 'node:fs/promises'
+import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
+import {loadFlyConfig} from '../config/index.js'
+import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
+import {parseWorkspace, type WorkspaceLocal} from '../workspace/index.js'
+import {planSplit} from './plan.js'
+import type {SplitReport} from './report.js'
+import type {SplitAllowance, SplitPlan} from './types.js'
+import {compareWithDisk, unifiedDiff, writeFiles, type FileState} from './write.js'
+
+export interface SplitRequest {
+  /** Path of the multi-group config (a directory means its fly.toml, as flyctl does). */
+  config: string
+  /** Output directory; default: the config's directory. */
+  out?: string
+  mode: 'write' | 'dry-run' | 'check'
+  force?: boolean
+  names?: Record<string, string>
+  public?: string
+  releaseIn?: string
+  allow?: readonly SplitAllowance[]
+  /** Base for relative paths and for the paths shown; default process.cwd(). */
+  cwd?: string
+}
+
+export interface SplitOutcome {
+  report: SplitReport
+  plan: SplitPlan
+  files: FileState[]
+  /** The config path as shown to the user. */
+  source: string
+  /** Files on disk differ from the plan (what `--check` fails on). */
+  drift: boolean
+  /** The files (as shown) that are, or would be, created or changed. */
+  changed: string[]
+  /** Unified diff of the files that would change: in `dry-run`, and in `check` when drifting. */
+  diff?: string
+}
+
+/** Reads the config, plans the split, and writes it, shows it or checks it against disk. */
+export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> {
+  const cwd = request.cwd ?? process.cwd()
+  const show = (path: string) => {
+    const rel = relative(cwd, path)
+    return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
+  }
+  const configPath = await locateConfig(resolve(cwd, request.config))
+  const source = show(configPath)
+  const {config, diagnostics} = loadFlyConfig(await readFile(configPath), source)
+  const errors = diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length) {
+    const [first] = errors
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''}: run flotilla validate ${source})` : ''
+    throw new LocatedError(first!.code, `${first!.message}${more}`, {file: first!.file, ...(first!.line === undefined ? {} : {line: first!.line}), ...(first!.column === undefined ? {} : {column: first!.column}), ...(first!.keyPath === undefined ? {} : {keyPath: first!.keyPath})})
+  }
+
+  const outDir = resolve(cwd, request.out ?? dirname(configPath))
+  const posixRelative = (from: string, to: string) => relative(from, to).split(sep).join('/')
+  const plan = planSplit(config, {
+    file: source,
+    source: posixRelative(outDir, configPath),
+    relocate: posixRelative(outDir, dirname(configPath)),
+    outDisplay: show(outDir).split(sep).join('/'),
+    ...(request.names ? {names: request.names} : {}),
+    ...(request.public === undefined ? {} : {public: request.public}),
+    ...(request.releaseIn === undefined ? {} : {releaseIn: request.releaseIn}),
+    ...(request.allow ? {allow: request.allow} : {}),
+    existingLocal: await existingLocal(join(outDir, 'flotilla.toml')),
+  })
+  const files = await compareWithDisk(plan.files, outDir)
+  const label = (state: FileState) => show(state.absolute)
+  const changed = files.filter((state) => state.status !== 'same').map(label)
+  const report: SplitReport = {
+    apps: plan.apps.map((app) => ({name: app.name, group: app.group, config: show(join(outDir, app.config)), public: app.public})),
+    files: files.map(label),
+    warnings: [
+      ...diagnostics.map((d) => ({code: d.code, message: `${source}: ${d.message}`, ...(d.keyPath === undefined ? {} : {path: d.keyPath})})),
+      ...plan.warnings,
+    ],
+    steps: plan.steps,
+  }
+  const outcome: SplitOutcome = {report, plan, files, source, drift: changed.length > 0, changed}
+  if (request.mode === 'write') await writeFiles(files, {outDir, force: request.force ?? false, label})
+  else if (request.mode === 'dry-run' || outcome.drift) outcome.diff = await unifiedDiff(files, label)
+  return outcome
+}
+
+/** flyctl's `-c P`: P, or P/fly.toml when P is a directory. */
+async function locateConfig(path: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined)
+  if (info?.isDirectory()) return locateConfig(join(path, 'fly.toml'))
+  if (!info) throw new FlotillaError('E_NO_CONFIG', `${path}: no such file (pass the multi-group fly.toml to split)`, ExitCode.input)
+  return path
+}
+
+/** `[app.local]` tables of the flotilla.toml being replaced, so re-running split keeps them. */
+async function existingLocal(path: string): Promise<Record<string, WorkspaceLocal>> {
+  const text = await readFile(path).catch(() => undefined)
+  if (!text) return {}
+  try {
+    return Object.fromEntries(parseWorkspace(text, path).apps.flatMap((app) => (app.local ? [[app.name, app.local]] : [])))
+  } catch {
+    return {} // an unreadable workspace is replaced (with --force) rather than merged
+  }
+}
