@@ -91,8 +91,10 @@ class ZoneBuilder {
     for (const instance of instances) if (instance.state === 'started') set.add(instance.ip)
   }
 
+  /** An empty value declares the name only (NODATA): `vms.<app>` with nothing started still exists. */
   txt(name: string, value: string): void {
-    if (value !== '') this.name(name).txt.push(value)
+    const entry = this.name(name)
+    if (value !== '') entry.txt.push(value)
   }
 
   build(ttl: number, serial: number): Zone {

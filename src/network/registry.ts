@@ -3,6 +3,7 @@
  * frozen snapshot and swaps it in one assignment, so a reader (the DNS server answers from
  * `registry.snapshot`) sees either the whole change or none of it.
  */
+import {createHash} from 'node:crypto'
 import {EventEmitter} from 'node:events'
 import {readFile, stat} from 'node:fs/promises'
 import {isIPv6} from 'node:net'
@@ -104,8 +105,7 @@ export class Registry extends EventEmitter {
 
   constructor(instances: Iterable<Instance> = []) {
     super()
-    this.#snapshot = freeze([], 0)
-    this.replace(instances)
+    this.#snapshot = freeze(validated(instances), 0)
   }
 
   get snapshot(): Snapshot {
@@ -131,16 +131,7 @@ export class Registry extends EventEmitter {
 
   /** Replaces every instance at once (one snapshot, one `change`). */
   replace(instances: Iterable<Instance>): void {
-    const seen = new Set<string>()
-    const next: Instance[] = []
-    for (const instance of instances) {
-      const valid = checked(instance)
-      const key = `${valid.app}/${valid.id}`
-      if (seen.has(key)) throw new FlotillaError('E_REGISTRY_DUPLICATE', `instance ${valid.id} of app ${valid.app} is listed twice`)
-      seen.add(key)
-      next.push(valid)
-    }
-    this.#swap(next)
+    this.#swap(validated(instances))
   }
 
   instances(): readonly Instance[] {
@@ -218,6 +209,19 @@ export class Registry extends EventEmitter {
   }
 }
 
+function validated(instances: Iterable<Instance>): Instance[] {
+  const seen = new Set<string>()
+  const list: Instance[] = []
+  for (const instance of instances) {
+    const valid = checked(instance)
+    const key = `${valid.app}/${valid.id}`
+    if (seen.has(key)) throw new FlotillaError('E_REGISTRY_DUPLICATE', `instance ${valid.id} of app ${valid.app} is listed twice`)
+    seen.add(key)
+    list.push(valid)
+  }
+  return list
+}
+
 function checked(instance: Instance): Instance {
   try {
     return checkInstance(instance, checkApp(instance.app, 'app'), 'instance')
@@ -234,4 +238,9 @@ function jsonErrorPosition(text: string, error: Error): {line?: number; column?:
   const before = text.slice(0, Number(match[1]))
   const lines = before.split('\n')
   return {line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1}
+}
+
+/** A stable 14-hex machine id derived from `seed` (e.g. the app name, for `dns serve` on flotilla.toml). */
+export function stableMachineId(seed: string): string {
+  return createHash('sha256').update(seed).digest('hex').slice(0, 14)
 }

@@ -1,0 +1,98 @@
+/**
+ * A small DNS client for `flotilla resolve` and the test API: one question to one server over UDP
+ * (EDNS 1232), retried over TCP when the answer is truncated; answers rendered as `dig +short`.
+ */
+import {createSocket} from 'node:dgram'
+import {connect, isIP} from 'node:net'
+import * as dnsPacket from 'dns-packet'
+import {ExitCode, FlotillaError} from '../errors.js'
+
+export interface DnsRecord {
+  name: string
+  type: string
+  ttl: number
+  /** As `dig +short` prints it: an address, quoted TXT strings, SOA fields… */
+  data: string
+}
+
+export interface DnsResult {
+  rcode: string
+  /** Truncated over UDP and answered over TCP. */
+  tcp: boolean
+  answers: DnsRecord[]
+  authority: DnsRecord[]
+}
+
+const quote = (bytes: Buffer): string => JSON.stringify(bytes.toString('utf8'))
+
+function render(answer: dnsPacket.Answer): DnsRecord {
+  const {data} = answer as {data: unknown}
+  let text: string
+  if (answer.type === 'TXT') text = (Array.isArray(data) ? (data as Buffer[]) : [data as Buffer]).map(quote).join(' ')
+  else if (answer.type === 'SOA') {
+    const soa = data as dnsPacket.SoaData
+    text = `${soa.mname}. ${soa.rname}. ${soa.serial} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`
+  } else if (answer.type === 'NS' || answer.type === 'CNAME' || answer.type === 'PTR') text = `${String(data)}.`
+  else text = Buffer.isBuffer(data) ? data.toString('hex') : typeof data === 'string' ? data : JSON.stringify(data)
+  return {name: answer.name, type: answer.type, ttl: (answer as {ttl?: number}).ttl ?? 0, data: text}
+}
+
+function exchange(server: {address: string; port: number}, query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const fail = (): void => reject(new FlotillaError('E_DNS_NO_ANSWER', `no answer from ${server.address} port ${server.port} (${tcp ? 'tcp' : 'udp'})`, ExitCode.runtime))
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    let done: (reply: Buffer | undefined) => void
+    if (tcp) {
+      const socket = connect({host: server.address, port: server.port})
+      let received = Buffer.alloc(0)
+      done = (reply) => {
+        clearTimeout(timer)
+        socket.destroy()
+        if (reply) resolve(reply)
+        else fail()
+      }
+      socket.on('error', () => done(undefined))
+      socket.on('data', (chunk) => {
+        received = Buffer.concat([received, chunk])
+        if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) done(received.subarray(2, 2 + received.readUInt16BE(0)))
+      })
+      const framed = Buffer.allocUnsafe(2 + query.length)
+      framed.writeUInt16BE(query.length, 0)
+      query.copy(framed, 2)
+      socket.write(framed)
+    } else {
+      const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4')
+      done = (reply) => {
+        clearTimeout(timer)
+        socket.close()
+        if (reply) resolve(reply)
+        else fail()
+      }
+      socket.on('error', () => done(undefined))
+      socket.on('message', (reply) => {
+        if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(reply)
+      })
+      socket.send(query, server.port, server.address)
+    }
+  })
+}
+
+/** Asks `server` for `name` `type`; throws E_DNS_NO_ANSWER when the server does not answer. */
+export async function queryDns(server: {address: string; port: number}, name: string, type = 'AAAA', timeoutMs = 2000): Promise<DnsResult> {
+  const query = dnsPacket.encode({
+    type: 'query',
+    id: Math.floor(Math.random() * 0x10000),
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{name, type: type.toUpperCase() as dnsPacket.RecordType}],
+    additionals: [{type: 'OPT', name: '.', udpPayloadSize: 1232} as unknown as dnsPacket.Answer],
+  })
+  let reply = dnsPacket.decode(await exchange(server, query, false, timeoutMs))
+  const tcp = Boolean((reply.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE)
+  if (tcp) reply = dnsPacket.decode(await exchange(server, query, true, timeoutMs))
+  return {
+    rcode: (reply as {rcode?: string}).rcode ?? 'NOERROR',
+    tcp,
+    answers: (reply.answers ?? []).map(render),
+    authority: (reply.authorities ?? []).map(render),
+  }
+}
