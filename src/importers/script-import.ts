@@ -43,6 +43,15 @@ export async function importScript(text: string, file: string): Promise<ImportPl
     mainIndex = ast.Stmts.findIndex((s, i) => i > lastBackground && !s.Background && isProcess(s.Cmd))
   }
   let cwd: string | undefined
+  let allExport = false
+  // Plain `X=1` is a shell variable: the processes only see it once exported.
+  const shellVars = new Map<string, string>()
+  const shellVarLines = new Map<string, number>()
+  const exportVar = (variable: string, value: string, stmt: Stmt): void => {
+    shellVars.delete(variable)
+    builder.plan.env[variable] = value
+    builder.map(`export ${variable}=${value}`, `[env] ${variable}`, at(stmt))
+  }
   const used = new Set<string>()
   const processes: {stmt: Stmt; command: string}[] = []
 
@@ -58,15 +67,24 @@ export async function importScript(text: string, file: string): Promise<ImportPl
     }
     if (/^\w+=\$!$/.test(text)) return // remembers a job's PID, for the job control Fly replaces
     if ((cmd && type(cmd) === 'DeclClause' && cmd.Variant?.Value === 'export') || (cmd && type(cmd) === 'CallExpr' && (cmd.Args?.length ?? 0) === 0)) {
+      const exported = type(cmd) === 'DeclClause' || allExport
       for (const assign of (type(cmd) === 'DeclClause' ? cmd.Args : cmd.Assigns) as import('mvdan-sh').Assign[]) {
-        if (!assign.Name || assign.Naked) continue
-        const value = assign.Value ? literal(assign.Value, type) : ''
-        if (value === undefined) {
-          builder.warn('W_SCRIPT_UNMAPPED', `${assign.Name.Value} is computed when the script runs; not carried over: ${oneLine(text)}`, at(stmt))
+        if (!assign.Name) continue
+        const variable = assign.Name.Value
+        if (assign.Naked) {
+          const value = shellVars.get(variable)
+          if (value !== undefined) exportVar(variable, value, stmt)
           continue
         }
-        builder.plan.env[assign.Name.Value] = value
-        builder.map(`${assign.Name.Value}=${value}`, `[env] ${assign.Name.Value}`, at(stmt))
+        const value = assign.Value ? literal(assign.Value, type) : ''
+        if (value === undefined) {
+          builder.warn('W_SCRIPT_UNMAPPED', `${variable} is computed when the script runs; not carried over: ${oneLine(text)}`, at(stmt))
+        } else if (exported) {
+          exportVar(variable, value, stmt)
+        } else {
+          shellVars.set(variable, value)
+          shellVarLines.set(variable, stmt.Pos().Line())
+        }
       }
       return
     }
@@ -83,6 +101,7 @@ export async function importScript(text: string, file: string): Promise<ImportPl
       builder.map('set -m', 'job control: each background job is its own group', at(stmt))
       return
     }
+    if (name === 'set' && cmd?.Args?.some((a) => /^-\w*a/.test(a.Lit()))) allExport = true
     if (name && JOB_CONTROL.has(name)) {
       used.add(name)
       builder.map(oneLine(text), 'Fly supervises each group (restarts per [[restart]], stops with kill_signal)', at(stmt))
@@ -90,7 +109,7 @@ export async function importScript(text: string, file: string): Promise<ImportPl
     }
     if (name && CHATTER.has(name)) return
     const starts = startsProcesses(stmt, syntax, type)
-    builder.warn('W_SCRIPT_UNMAPPED', `${starts ? 'starts processes inside a compound command' : index < mainIndex ? 'runs before the processes start' : 'runs after the main process'}; not carried over: ${oneLine(text)}`, at(stmt))
+    builder.warn('W_SCRIPT_UNMAPPED', `${starts ? 'starts processes inside a compound command' : index < mainIndex || mainIndex === -1 ? 'runs before the processes start' : 'runs after the main process'}; not carried over: ${oneLine(text)}`, at(stmt))
   })
 
   const names = new Map<string, number>()
@@ -106,7 +125,15 @@ export async function importScript(text: string, file: string): Promise<ImportPl
     builder.add({name: label, origin, command: rendered.command})
     if (rendered.signalsStopAtShell) builder.warn('W_SHELL_SIGNALS', `"${label}" is a compound shell command: Fly's kill_signal reaches sh, not the processes it started`, at(stmt))
   }
+  for (const [variable, line] of shellVarLines) {
+    if (!shellVars.has(variable)) continue
+    const users = processes.filter((p) => new RegExp(`\\$\\{?${variable}\\b`).test(p.command)).map((p) => p.command.split(/\s/)[0])
+    builder.warn('W_SCRIPT_SHELL_VAR', `${variable} is a shell variable, not exported: ${users.length > 0 ? `the commands that use it (${users.join(', ')}) need it in [env]` : 'the processes never saw it'}; not carried over`, {file, line})
+  }
   if (builder.plan.groups.length === 0) {
+    // The whole script runs after all: only the reasons no process could be singled out remain.
+    builder.plan.mappings.length = 0
+    builder.plan.diagnostics = builder.plan.diagnostics.filter((d) => d.message.startsWith('starts processes inside'))
     builder.warn('W_SCRIPT_WHOLE', 'no top-level background job or main process found: the whole script runs as one group through sh -c')
     const origin = {file, line: 1, name: basename(file, extname(file)) || 'app'}
     const label = builder.label(origin)

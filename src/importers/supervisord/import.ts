@@ -118,7 +118,7 @@ export async function importSupervisord(file: string): Promise<ImportPlan> {
       const words = argv.map((a) => env.shellWord(a))
       const script = `${directory === undefined ? '' : `cd ${env.shellWord(directory)} && `}exec ${shellEnv.length > 0 ? `env ${shellEnv.join(' ')} ` : ''}${words.join(' ')}`
       group.command = quoteArgv(['sh', '-c', script])
-      if (directory !== undefined) builder.map(`[${name}] directory`, `cd ${directory} && … (sh -c)`, value('directory')!)
+      if (directory !== undefined) builder.map(`[${name}] directory`, `cd ${env.shellWord(directory)} && … (sh -c)`, value('directory')!)
     } else {
       group.command = quoteArgv(argv)
     }
