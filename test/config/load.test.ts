@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict'
+import {readFileSync} from 'node:fs'
+import {describe, it} from 'node:test'
+import {type Diagnostic, loadFlyConfig} from '../../src/config/index.js'
+import {fixture} from '../helpers/repo.js'
+
+const testdata = (name: string): Buffer => readFileSync(fixture('fly', `superfly__flyctl__internal__appconfig__testdata__${name}.toml`))
+/** `LINE:COL CODE keyPath: message` per diagnostic, the form the assertions compare. */
+const render = (diagnostics: Diagnostic[]): string[] => diagnostics.map((d) => `${d.line}:${d.column} ${d.code} ${d.keyPath}: ${d.message}`)
+
+describe('legacy patches on flyctl’s testdata (serde_test.go expectations)', () => {
+  it('old-format.toml', () => {
+    const {config, diagnostics} = loadFlyConfig(testdata('old-format'), 'old-format.toml')
+    assert.deepEqual(diagnostics, [])
+    assert.deepEqual(config, {
+      app: 'foo',
+      build: {'build-target': 'thalayer'},
+      env: {FOO: 'STRING', BAR: '123'},
+      mounts: [{source: 'data', destination: '/data'}],
+      metrics: [{port: 9999, path: '/metrics'}],
+      services: [{
+        internal_port: 8080,
+        auto_stop_machines: 'off',
+        ports: [{port: 80, handlers: ['http']}],
+        concurrency: {type: 'requests', hard_limit: 23, soft_limit: 12},
+        tcp_checks: [{interval: '10s', timeout: '2s'}, {interval: '20s', timeout: '3s'}],
+        http_checks: [
+          {interval: '30s', timeout: '4s', headers: {origin: 'http://localhost:8000'}},
+          {interval: '20s', timeout: '3s', headers: {'fly-healthcheck': '1', metoo: 'true', astring: 'string'}},
+        ],
+      }],
+    })
+  })
+
+  it('old-processes.toml: [[processes]] name/command -> map', () => {
+    assert.deepEqual(loadFlyConfig(testdata('old-processes'), 'f').config, {processes: {web: './web', worker: './worker'}})
+  })
+
+  it('format-quirks.toml: singular [vm]/[mount], numeric memory and initial_size', () => {
+    assert.deepEqual(loadFlyConfig(testdata('format-quirks'), 'f').config, {
+      app: 'foo',
+      vm: [{memory: '512'}],
+      mounts: [{source: 'data', destination: '/data', initial_size: '200', snapshot_retention: 10}],
+    })
+  })
+
+  it('env-list.toml: [[env]] tables merged, values stringified', () => {
+    assert.deepEqual(loadFlyConfig(testdata('env-list'), 'f').config.env, {FOO: 'BAR', TWO: '2', TRUE: 'true'})
+  })
+
+  it('experimental-alt: string cmd/exec/entrypoint, kill_timeout in seconds, metrics_* moved', () => {
+    const text = 'app = "foo"\n[experimental]\ncmd = "cmd"\nexec = "exec"\nentrypoint = "entrypoint"\nkill_timeout = 3\nmetrics_port = 9000\nmetrics_path = "/foo"\n'
+    const {config, diagnostics} = loadFlyConfig(text, 'f')
+    assert.deepEqual(diagnostics, [])
+    assert.deepEqual(config, {
+      app: 'foo', kill_timeout: '3s', metrics: [{port: 9000, path: '/foo'}],
+      experimental: {cmd: ['cmd'], exec: ['exec'], entrypoint: ['entrypoint']},
+    })
+  })
+
+  it('old-pg-checks: empty header list dropped; legacy checks array keyed by name; ms integers', () => {
+    assert.deepEqual(loadFlyConfig('[checks.pg]\ntype = "http"\nport = 5500\npath = "/flycheck/pg"\nheaders = []\n', 'f').config, {
+      checks: {pg: {type: 'http', port: 5500, path: '/flycheck/pg'}},
+    })
+    const legacy = '[[checks]]\nname = "alive"\ntype = "tcp"\nport = 80\ninterval = 15000\ngrace_period = ""\n'
+    assert.deepEqual(loadFlyConfig(legacy, 'f').config, {checks: {alive: {type: 'tcp', port: 80, interval: '15s'}}})
+  })
+
+  it('processes = [] and empty [[services]] disappear', () => {
+    assert.deepEqual(loadFlyConfig('app = "x"\nprocesses = []\n[[services]]\n', 'f').config, {app: 'x'})
+  })
+
+  it('always-invalid-v2.toml: the concurrency flyctl cannot read is an error at its line', () => {
+    const {config, diagnostics} = loadFlyConfig(testdata('always-invalid-v2'), 'fly.toml')
+    assert.deepEqual(render(diagnostics.filter((d) => d.severity === 'error')), [
+      '24:3 E_TYPE services[0].concurrency: Unknown type for service concurrency: int64',
+    ])
+    assert.equal(config.services?.[0]?.internal_port, 8080, 'the rest of the file is still read')
+  })
+})
+
+describe('diagnostics are located at the text the user wrote', () => {
+  it('type errors, unknown keys with did-you-mean, case-insensitive keys, nanosecond durations', () => {
+    const text = [
+      'app = "shop"',
+      'Primary_Region = "ams"',
+      '[http_service]',
+      '  internal_port = "8080"',
+      '  auto_stop_machines = true',
+      '[[services]]',
+      '  intenal_port = 9000',
+      '  processes = ["app"]',
+      '  ports = [{port = 80, handlrs = ["http"]}]',
+      '[deploy]',
+      '  wait_timeout = 300',
+      '[servces]',
+    ].join('\n')
+    const {config, diagnostics} = loadFlyConfig(text, 'fly.toml')
+    assert.deepEqual(render(diagnostics), [
+      "2:1 W_KEY_CASE Primary_Region: flyctl reads 'Primary_Region' as 'primary_region' (keys match case-insensitively); write it as 'primary_region'",
+      '4:3 E_TYPE http_service.internal_port: expected an integer, found a string; flyctl rejects the whole file',
+      "7:3 W_UNKNOWN_KEY services[0].intenal_port: unknown key 'intenal_port' in services[0], flyctl ignores it; did you mean 'internal_port'?",
+      "9:24 W_UNKNOWN_KEY services[0].ports[0].handlrs: unknown key 'handlrs' in services[0].ports[0], flyctl ignores it; did you mean 'handlers'?",
+      '11:3 W_DURATION_NANOSECONDS deploy.wait_timeout: a bare number here is read as nanoseconds (300ns); write a duration string such as "10s"',
+      "12:1 W_UNKNOWN_KEY servces: unknown key 'servces', flyctl ignores it; did you mean 'services'?",
+    ])
+    assert.equal(config.primary_region, 'ams')
+    assert.equal(config.http_service?.auto_stop_machines, 'stop')
+    assert.equal(config.deploy?.wait_timeout, '300ns')
+  })
+
+  it('legacy aliases point at the alias, not the normalised key', () => {
+    const text = 'app = "x"\n[[env]]\nA = "1"\n[[env]]\nB = 2\n[compute]\nmemory = "0"\n[[mounts]]\nsource = "d"\ndestination = "/d"\nsnapshot_retention = 90\n'
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+      "6:1 E_MACHINE_CONVERSION compute: Converting to machine in process group 'app' will fail because of: memory cannot be zero",
+      "11:1 E_MOUNT mounts[0].snapshot_retention: mount 'd' has a snapshot_retention value which is not between 1 and 60 days inclusive",
+    ])
+  })
+
+  it('quoted and dotted keys, inline tables and arrays of tables inside arrays', () => {
+    const text = [
+      '[processes]',
+      '  "web" = "bin/web \'unclosed"',
+      '[checks]',
+      '  alive.type = "udp"',
+      '  alive.port = 1',
+      '[[services]]',
+      '  processes = ["web"]',
+      '  internal_port = 1',
+      '  [[services.ports]]',
+      '    port = 1',
+      '  [[services.tcp_checks]]',
+      '    interval = "0.5s"',
+    ].join('\n')
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+      "2:3 E_SHELL_SPLIT processes.web: Could not parse command for 'web' process group; check [processes] section: EOF found when expecting closing quote",
+      "4:3 E_CHECK_TYPE checks.alive.type: Can't process top level check 'alive': Missing or invalid check type, must be 'http' or 'tcp'",
+      '12:5 W_CHECK_DURATION services[0].tcp_checks[0].interval: Service TCP check has an interval less than 1 second (500ms); this will be raised to 1 second',
+    ])
+  })
+
+  it('validate-groups.toml with a canary strategy: canary with mounts is an error', () => {
+    const text = `${testdata('validate-groups').toString('utf8')}\n[deploy]\nstrategy = "canary"\n`
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+      '40:1 E_DEPLOY_STRATEGY deploy.strategy: canary deployment strategy is not supported when using mounted volumes',
+    ])
+  })
+
+  it('validate-mounts: sizes below 1GB, two mounts in one group', () => {
+    const text = '[[mounts]]\nsource = "a"\ndestination = "/a"\ninitial_size = "15Mb"\n[[mounts]]\nsource = "b"\ndestination = "/b"\n'
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+      "1:1 W_GROUP_MOUNTS mounts: group 'app' has more than one [[mounts]] section defined; fly deploy uses only the first",
+      "4:1 E_MOUNT mounts[0].initial_size: mount 'a' has an initial_size '15Mb' value which is smaller than 1GB",
+    ])
+  })
+
+  it('restart policies and groups, compression, release and console commands', () => {
+    const text = [
+      "console_command = 'rails c \\'",
+      '[processes]',
+      '  web = "web"',
+      '[build]',
+      '  compression = "brotli"',
+      '  compression_level = 11',
+      '[deploy]',
+      '  strategy = "bluegreen"',
+      '  release_command = "migrate \'x"',
+      '[[restart]]',
+      '  policy = "sometimes"',
+      '  processes = ["worker"]',
+    ].join('\n')
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
+      '1:1 E_SHELL_SPLIT console_command',
+      '5:3 E_COMPRESSION build.compression',
+      '6:3 E_COMPRESSION build.compression_level',
+      '9:3 E_SHELL_SPLIT deploy.release_command',
+      '11:3 E_RESTART_POLICY restart[0].policy',
+      '12:16 E_UNKNOWN_GROUP restart[0].processes[0]',
+    ])
+  })
+})
