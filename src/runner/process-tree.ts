@@ -111,7 +111,8 @@ export function findByEnv(name: string, value: string): number[] {
 // POSIX sh, so it starts in a millisecond and exists wherever process groups do. It ignores the
 // terminal's signals (it lives in its own session anyway) and acts only when its stdin, the pipe
 // from the supervisor, reaches EOF: every registered group gets its kill signal, then SIGKILL
-// once the longest kill timeout has passed.
+// once the longest kill timeout has passed; last, on Linux, anything still carrying the session
+// marker ($1, `NAME=VALUE`) in its environment is SIGKILLed: it left its group (setsid).
 const watchdogScript = `
 trap '' INT TERM HUP QUIT PIPE
 groups=
@@ -121,7 +122,6 @@ while read -r op pgid sig ticks; do
     -) kept=; for g in $groups; do case $g in "$pgid":*) ;; *) kept="$kept $g" ;; esac; done; groups=$kept ;;
   esac
 done
-[ -z "$groups" ] && exit 0
 wait=0
 for g in $groups; do
   p=\${g%%:*}; rest=\${g#*:}; s=\${rest%%:*}; t=\${rest#*:}
@@ -131,11 +131,15 @@ done
 i=0
 while [ "$i" -lt "$wait" ]; do
   alive=
-  for g in $groups; do kill -0 -- "-\${g%%:*}" 2>/dev/null && alive=1; done
-  [ -z "$alive" ] && exit 0
+  for g in $groups; do kill -s 0 -- "-\${g%%:*}" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && break
   sleep 0.1; i=$((i + 1))
 done
 for g in $groups; do kill -s KILL -- "-\${g%%:*}" 2>/dev/null; done
+[ -d /proc/self ] || exit 0
+grep -lzxF -- "$1" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
+  p=\${f#/proc/}; kill -s KILL "\${p%/environ}" 2>/dev/null
+done
 exit 0
 `
 
@@ -146,6 +150,9 @@ exit 0
  */
 export class Watchdog {
   #child: ChildProcess | undefined
+
+  /** `marker`: `NAME=VALUE` that every supervised process carries in its environment. */
+  constructor(readonly marker: string) {}
 
   add(pgid: number, signal: NodeJS.Signals, timeoutMs: number): void {
     this.#send(`+ ${pgid} ${signal.replace(/^SIG/, '')} ${Math.ceil(timeoutMs / 100)}\n`)
@@ -164,7 +171,7 @@ export class Watchdog {
   #send(line: string): void {
     if (!this.#child) {
       // Own session: a terminal's Ctrl-C or hang-up must not take the guard down with us.
-      this.#child = spawn('/bin/sh', ['-c', watchdogScript], {detached: true, stdio: ['pipe', 'ignore', 'ignore']})
+      this.#child = spawn('/bin/sh', ['-c', watchdogScript, 'flotilla-watchdog', this.marker], {detached: true, stdio: ['pipe', 'ignore', 'ignore']})
       this.#child.unref()
       // A pipe to a child is a net.Socket: unref it so the guard never keeps the process alive.
       const stdin = this.#child.stdin as unknown as Socket

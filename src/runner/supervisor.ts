@@ -116,7 +116,7 @@ export class Supervisor extends EventEmitter {
   readonly sessionId = randomBytes(8).toString('hex')
   readonly #instances = new Map<string, Instance>()
   readonly #reaper = new GroupReaper()
-  readonly #watchdog = new Watchdog()
+  readonly #watchdog = new Watchdog(`${sessionMarker}=${this.sessionId}`)
   readonly #prober = new HealthProber()
   readonly #splitter: SplitterOptions
   #congested = false
