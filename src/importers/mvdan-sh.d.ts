@@ -9,7 +9,7 @@ declare module 'mvdan-sh' {
     Args?: Word[] & Assign[]; Assigns?: Assign[]; Variant?: {Value: string}
     Op?: number; X?: Stmt; Y?: Stmt
   }
-  export interface Stmt extends Node { Cmd: Command | null; Background: boolean; Negated: boolean }
+  export interface Stmt extends Node { Cmd: Command | null; Background: boolean; Negated: boolean; Redirs: unknown[] }
   export interface File extends Node { Stmts: Stmt[] }
   export interface ParseError { Error(): string; Pos: Pos; Text: string }
   const sh: {syntax: {

@@ -115,7 +115,9 @@ export async function importScript(text: string, file: string): Promise<ImportPl
   const names = new Map<string, number>()
   for (const {stmt, command} of processes) {
     const bare = command.replace(/^exec\s+/, '')
-    const rendered = renderShellCommand(cwd === undefined ? bare : `cd ${quoteWord(cwd)} && ${bare}`)
+    // Known to be one command of literal words: no shell needed, whatever characters they hold.
+    const words = plainWords(stmt, type)
+    const rendered = words && cwd === undefined ? {command: quoteArgv(words)} : renderShellCommand(cwd === undefined ? bare : `cd ${quoteWord(cwd)} && ${bare}`)
     const derived = processName(stmt.Cmd, command)
     const count = (names.get(derived) ?? 0) + 1
     names.set(derived, count)
@@ -141,6 +143,14 @@ export async function importScript(text: string, file: string): Promise<ImportPl
   }
   if (used.has('trap')) builder.warn('W_SCRIPT_TRAP', 'the script traps signals: Fly sends kill_signal to each group\'s process directly; check the group\'s kill_signal')
   return builder.plan
+}
+
+function plainWords(stmt: Stmt, type: (n: unknown) => string): string[] | undefined {
+  const cmd = stmt.Cmd
+  if (!cmd || type(cmd) !== 'CallExpr' || (cmd.Assigns?.length ?? 0) > 0 || stmt.Redirs.length > 0) return undefined
+  const words = (cmd.Args ?? []).map((w) => literal(w as Word, type))
+  if (words.some((w) => w === undefined)) return undefined
+  return (words[0] === 'exec' ? words.slice(1) : words) as string[]
 }
 
 function argv0(cmd: Command | null): string | undefined {

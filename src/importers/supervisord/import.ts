@@ -99,6 +99,8 @@ export async function importSupervisord(file: string): Promise<ImportPlan> {
       }
       Object.assign(env.known, programEnv)
     }
+    // A bare `%(ENV_X)s` word is split on whitespace by shlex, as sh splits an unquoted ${X}.
+    for (const m of command.value.matchAll(/(?:^|\s)%\(ENV_(\w+)\)s(?=\s|$)/g)) env.split.add(m[1] as string)
     let argv: string[]
     try {
       argv = shlexSplit(expand(command, 'command'))
@@ -251,6 +253,8 @@ async function glob(pattern: string): Promise<string[]> {
  */
 class Deferred {
   readonly used = new Set<string>()
+  /** Variables whose value supervisord splits into words (unquoted, alone in a word). */
+  readonly split = new Set<string>()
   private static readonly MARK = /FLOTILLAENV([A-Za-z_][A-Za-z0-9_]*)ENDENV/g
   constructor(readonly known: Record<string, string> = {}) {
     this.known = {...known}
@@ -270,10 +274,10 @@ class Deferred {
     return new RegExp(Deferred.MARK.source).test(text)
   }
 
-  /** One sh word for `text`: literal parts quoted, a value alone unquoted (split like shlex would). */
+  /** One sh word for `text`: literal parts quoted, values in double quotes unless supervisord split them. */
   shellWord(text: string): string {
     const whole = new RegExp(`^${Deferred.MARK.source}$`).exec(text)
-    if (whole) return `\${${whole[1]}}`
+    if (whole) return this.split.has(whole[1] as string) ? `\${${whole[1]}}` : `"\${${whole[1]}}"`
     if (!this.has(text)) return quoteWord(text)
     return text.split(new RegExp(Deferred.MARK.source)).map((part, i) => (i % 2 === 1 ? `"\${${part}}"` : part === '' ? '' : quoteWord(part))).join('')
   }
