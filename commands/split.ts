@@ -26,10 +26,10 @@ export default class Split extends BaseCommand {
     'dry-run': Flags.boolean({default: false, exclusive: ['check'], description: 'print the plan and a diff, write nothing'}),
     check: Flags.boolean({default: false, description: 'exit 1 and show the diff when the files on disk differ (for CI)'}),
     force: Flags.boolean({default: false, description: 'overwrite files that differ'}),
-    name: groupToApp({multiple: true, description: 'name the app for a group (repeatable)'}),
+    name: groupToApp({multiple: true, multipleNonGreedy: true, description: 'name the app for a group (repeatable)'}),
     public: Flags.string({helpValue: 'GROUP', description: 'group that keeps the original app name (default: the one with public ports)'}),
     'release-in': Flags.string({helpValue: 'GROUP', description: 'group whose app runs release_command (default: the public one)'}),
-    allow: Flags.option({options: ['shared-volume'] as const, multiple: true, description: 'permit a volume mounted by several groups (each app gets its own)'})(),
+    allow: Flags.option({options: ['shared-volume'] as const, multiple: true, multipleNonGreedy: true, description: 'permit a volume mounted by several groups (each app gets its own)'})(),
   }
 
   async run(): Promise<SplitReport> {

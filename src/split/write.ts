@@ -17,7 +17,7 @@ export async function compareWithDisk(files: PlannedFile[], outDir: string): Pro
   return Promise.all(files.map(async (file) => {
     const absolute = join(outDir, file.path)
     const current = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined // written later, or refused by mkdir
       throw new FlotillaError('E_READ', `cannot read ${absolute}: ${error.message}`, ExitCode.input, {cause: error})
     })
     const status = current === undefined ? 'create' : current === file.content ? 'same' : 'change'

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+import {readdir, readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {test} from 'node:test'
+import {parseWorkspace} from '../../src/workspace/index.js'
+import {fixture, runCli, tempDir} from '../helpers/repo.js'
+
+const ACE = fixture('fly', 'DannyMac180__ace-platform__fly.toml')
+const ACE_FILES = ['flotilla.toml', 'fly.api.toml', 'fly.beat.toml', 'fly.mcp.toml', 'fly.worker.toml']
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const names = (await readdir(dir).catch(() => [] as string[])).sort()
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(dir, name), 'utf8')] as const)))
+}
+
+test('split writes one config per group plus flotilla.toml; re-runs are byte-identical; --check and --force', async (t) => {
+  const dir = await tempDir(t)
+  const out = join(dir, 'apps')
+  const first = await runCli(['split', ACE, '--out', out])
+  assert.equal(first.code, 0, first.stderr)
+  assert.match(first.stdout, /into 4 apps/)
+  assert.match(first.stdout, /fly apps create ace-platform-worker/)
+  assert.match(first.stderr, /W_IPV4_LISTENER/)
+  const files = await snapshot(out)
+  assert.deepEqual(Object.keys(files), ACE_FILES)
+  assert.match(files['fly.worker.toml']!, /^app = 'ace-platform-worker'$/m)
+  assert.match(files['fly.api.toml']!, /^ {2}dockerfile = '.*\/shared\/fixtures\/real\/fly\/Dockerfile'$/m, 'relative to the new file')
+  const ws = parseWorkspace(files['flotilla.toml']!, join(out, 'flotilla.toml'))
+  assert.deepEqual(ws.apps.map((a) => a.name), ['ace-platform', 'ace-platform-beat', 'ace-platform-mcp', 'ace-platform-worker'])
+
+  const again = await runCli(['split', ACE, '--out', out])
+  assert.equal(again.code, 0, again.stderr)
+  assert.match(again.stdout, /already up to date/)
+  assert.deepEqual(await snapshot(out), files)
+  const clean = await runCli(['split', ACE, '--out', out, '--check'])
+  assert.equal(clean.code, 0, clean.stderr)
+
+  await writeFile(join(out, 'fly.beat.toml'), files['fly.beat.toml']!.replace("memory = '256mb'", "memory = '2gb'"))
+  const edited = await snapshot(out)
+  const drift = await runCli(['split', ACE, '--out', out, '--check'])
+  assert.equal(drift.code, 1)
+  assert.match(drift.stdout, /^-  memory = '2gb'$/m)
+  assert.match(drift.stdout, /^\+  memory = '256mb'$/m)
+  assert.deepEqual(await snapshot(out), edited, '--check writes nothing')
+
+  const refused = await runCli(['split', ACE, '--out', out])
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /fly\.beat\.toml already exists with other content; pass --force/)
+  assert.deepEqual(await snapshot(out), edited)
+  const forced = await runCli(['split', ACE, '--out', out, '--force'])
+  assert.equal(forced.code, 0, forced.stderr)
+  assert.deepEqual(await snapshot(out), files)
+})
+
+test('--dry-run prints the plan and a diff and writes nothing', async (t) => {
+  const dir = await tempDir(t)
+  const out = join(dir, 'apps')
+  const result = await runCli(['split', ACE, '--out', out, '--dry-run'])
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /Would split/)
+  assert.match(result.stdout, /^\+\+\+ .*fly\.worker\.toml$/m)
+  assert.match(result.stdout, /^\+app = 'ace-platform-worker'$/m)
+  assert.deepEqual(await readdir(dir), [])
+})
+
+test('--json prints exactly the contract shape', async (t) => {
+  const dir = await tempDir(t)
+  const result = await runCli(['split', ACE, '--out', dir, '--json', '--name', 'beat=ace-cron', '--release-in', 'worker'])
+  assert.equal(result.code, 0, result.stderr)
+  const report = JSON.parse(result.stdout) as Record<string, unknown>
+  assert.deepEqual(Object.keys(report), ['apps', 'files', 'warnings', 'steps'])
+  const apps = report.apps as Record<string, unknown>[]
+  for (const app of apps) assert.deepEqual(Object.keys(app), ['name', 'group', 'config', 'public'])
+  assert.deepEqual(apps.map((a) => [a.name, a.public]), [['ace-platform', true], ['ace-cron', false], ['ace-platform-mcp', false], ['ace-platform-worker', false]])
+  assert.equal((report.files as string[]).length, 5)
+  for (const w of report.warnings as Record<string, unknown>[]) assert.ok(typeof w.code === 'string' && typeof w.message === 'string')
+  assert.equal((report.steps as string[]).filter((s) => s.startsWith('fly deploy'))[0]?.endsWith('fly.worker.toml'), true)
+})
+
+test('bad input exits non-zero with a located message and writes nothing', async (t) => {
+  const dir = await tempDir(t)
+  const out = join(dir, 'out')
+  const broken = join(dir, 'fly.toml')
+  await writeFile(broken, 'app = "x"\n[processes]\n  web = "a"\n  worker = \n')
+  const cases: [string[], number, RegExp][] = [
+    [[broken, '--out', out], 2, /^flotilla: .*fly\.toml:4:\d+: /m],
+    [[fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out], 2, /mounts\[0\].*--allow shared-volume/],
+    [[fixture('fly', 'Ganim__OpenSea-API__fly.toml'), '--out', out], 2, /nothing to split/],
+    [[ACE, '--out', out, '--public', 'web'], 2, /--public: "web" is not a process group/],
+    [[ACE, '--out', out, '--name', 'beat'], 2, /--name expects GROUP=APP/],
+    [[ACE, '--out', join(broken, 'sub')], 2, /cannot create the output directory/],
+    [[join(dir, 'missing.toml'), '--out', out], 2, /no such file/],
+  ]
+  for (const [args, code, pattern] of cases) {
+    const result = await runCli(['split', ...args])
+    assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`)
+    assert.match(result.stderr, pattern)
+  }
+  assert.deepEqual(await readdir(dir), ['fly.toml'])
+  const json = await runCli(['split', fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out, '--json'])
+  assert.equal(json.code, 2)
+  assert.deepEqual(JSON.parse(json.stdout).error.code, 'E_SHARED_VOLUME')
+})
+
+test('one conflicting file stops every write', async (t) => {
+  const out = await tempDir(t)
+  await writeFile(join(out, 'fly.mcp.toml'), 'app = "mine"\n')
+  const result = await runCli(['split', ACE, '--out', out])
+  assert.equal(result.code, 2)
+  assert.deepEqual(await snapshot(out), {'fly.mcp.toml': 'app = "mine"\n'})
+})
