@@ -25,6 +25,14 @@ export interface DnsResult {
 
 const quote = (bytes: Buffer): string => JSON.stringify(bytes.toString('utf8'))
 
+/** dns-packet prints ::ffff:7f00:1; dig (and Node) print the IPv4-mapped form ::ffff:127.0.0.1. */
+function mapped(address: string): string {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address)
+  if (!m) return address
+  const [high, low] = [parseInt(m[1]!, 16), parseInt(m[2]!, 16)]
+  return `::ffff:${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`
+}
+
 function render(answer: dnsPacket.Answer): DnsRecord {
   const {data} = answer as {data: unknown}
   let text: string
@@ -33,6 +41,7 @@ function render(answer: dnsPacket.Answer): DnsRecord {
     const soa = data as dnsPacket.SoaData
     text = `${soa.mname}. ${soa.rname}. ${soa.serial} ${soa.refresh} ${soa.retry} ${soa.expire} ${soa.minimum}`
   } else if (answer.type === 'NS' || answer.type === 'CNAME' || answer.type === 'PTR') text = `${String(data)}.`
+  else if (answer.type === 'AAAA') text = mapped(String(data))
   else text = Buffer.isBuffer(data) ? data.toString('hex') : typeof data === 'string' ? data : JSON.stringify(data)
   return {name: answer.name, type: answer.type, ttl: (answer as {ttl?: number}).ttl ?? 0, data: text}
 }

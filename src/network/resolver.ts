@@ -76,7 +76,12 @@ export function createInternalLookup(opts: {server: string; local6pn?: string | 
   const lookupAsync = async (hostname: string, options: LookupOptions | number = {}): Promise<LookupAddress | LookupAddress[]> => {
     const opts2: LookupOptions = typeof options === 'number' ? {family: options} : options
     const found = await resolve(hostname, opts2)
-    if (found === undefined) return dns.promises.lookup(hostname, opts2 as LookupOptions & {all: boolean})
+    if (found === undefined) {
+      return new Promise((resolve, reject) => opts.fallback(hostname, opts2, (error, address, family) => {
+        if (error) reject(error)
+        else resolve(typeof address === 'string' ? {address, family: family!} : address)
+      }))
+    }
     if (found.length === 0) throw notFound(hostname)
     return opts2.all ? found : found[0]!
   }
