@@ -113,7 +113,7 @@ export async function importSupervisord(file: string): Promise<ImportPlan> {
     const literalEnv: Record<string, string> = {}
     const shellEnv: string[] = []
     for (const [k, v] of Object.entries(programEnv)) {
-      if (env.has(v)) shellEnv.push(`${k}=${env.shellWord(v)}`)
+      if (env.has(v)) shellEnv.push(`${k}=${env.shellWord(v, true)}`)
       else literalEnv[k] = v
     }
     if (directory !== undefined || shellEnv.length > 0 || argv.some((a) => env.has(a))) {
@@ -275,9 +275,9 @@ class Deferred {
   }
 
   /** One sh word for `text`: literal parts quoted, values in double quotes unless supervisord split them. */
-  shellWord(text: string): string {
+  shellWord(text: string, oneWord = false): string {
     const whole = new RegExp(`^${Deferred.MARK.source}$`).exec(text)
-    if (whole) return this.split.has(whole[1] as string) ? `\${${whole[1]}}` : `"\${${whole[1]}}"`
+    if (whole) return this.split.has(whole[1] as string) && !oneWord ? `\${${whole[1]}}` : `"\${${whole[1]}}"`
     if (!this.has(text)) return quoteWord(text)
     return text.split(new RegExp(Deferred.MARK.source)).map((part, i) => (i % 2 === 1 ? `"\${${part}}"` : part === '' ? '' : quoteWord(part))).join('')
   }

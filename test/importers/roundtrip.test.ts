@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {test} from 'node:test'
+import {parseToml, shellSplit} from '../../src/config/index.js'
+import {importFile, writeImport} from '../../src/importers/index.js'
+import {tempDir} from '../helpers/repo.js'
+
+// Round trip against the real managers (Debian's foreman and supervisord): each process writes
+// its argv, working directory and environment to a file, then sleeps. The same files must come
+// out when the imported [processes] commands run the way a Fly Machine runs them: split with
+// flyctl's shlex rules, exec'd without a shell, with [env] in the environment.
+
+/** Starts a process in its own process group, stopped (with all it started) when the test ends. */
+function start(t: {after(fn: () => unknown): void}, argv: string[], cwd: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(argv[0] as string, argv.slice(1), {cwd, env: {...process.env, ...env}, detached: true, stdio: 'ignore'})
+  t.after(() => stop(child))
+  return child
+}
+
+/**
+ * Stops a process and everything it started. Managers get SIGTERM first: supervisord and foreman
+ * put each child in a process group of its own, so only they can stop their children.
+ */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+  try {
+    process.kill(-child.pid!, 'SIGKILL')
+  } catch {} // the group is already empty
+}
+
+/** Waits (bounded) until every file exists (each is written whole, by rename), then returns their contents. */
+async function outputs(files: string[]): Promise<string[]> {
+  for (let i = 0; i < 200; i++) {
+    const contents = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')))
+    if (contents.every((c) => c.endsWith('\n'))) return contents
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${files.join(', ')}`)
+}
+
+/** Runs every group of the imported fly.toml as a Fly Machine would, in `cwd`. */
+async function runImported(t: Parameters<typeof start>[0], config: string, cwd: string, env: Record<string, string>): Promise<ChildProcess[]> {
+  const toml = parseToml(await readFile(config), config) as {processes: Record<string, string>; env?: Record<string, string>}
+  return Object.values(toml.processes).map((command) => start(t, shellSplit(command), cwd, {...env, ...toml.env}))
+}
+
+test('Procfile: foreman and the imported groups run the same processes with the same environment', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'sub'))
+  const procfile = [
+    `greet: GREETING="hello, world" sh -c 'printf "%s|%s\\n" "$GREETING" "$MSG" > greet.out; exec sleep 30'`,
+    `args: printf '%s|' one "two words" "$MSG" > args.out && echo >> args.out && sleep 30`,
+    'cwd: cd sub && basename "$(pwd)" > ../cwd.out && exec sleep 30',
+    'plain: sleep 30',
+  ].join('\n')
+  await writeFile(join(dir, 'Procfile'), `${procfile}\n`)
+  const files = ['greet.out', 'args.out', 'cwd.out'].map((f) => join(dir, f))
+  const env = {MSG: 'from the environment'}
+
+  const foreman = start(t, ['foreman', 'start', '-f', 'Procfile', '-d', dir], dir, env)
+  const expected = await outputs(files)
+  await stop(foreman)
+  await Promise.all(files.map((f) => rm(f)))
+
+  const plan = await importFile('procfile', join(dir, 'Procfile'))
+  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
+  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
+  assert.deepEqual(await outputs(files), expected)
+  assert.deepEqual(expected, ['hello, world|from the environment\n', 'one|two words|from the environment|\n', 'sub\n'])
+  await Promise.all(children.map(stop))
+})
+
+test('supervisord.conf: supervisord and the imported groups run the same argv, directory and environment', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'sub'))
+  await writeFile(join(dir, 'record.sh'), '#!/bin/sh\n{ printf "%s\\n" "$@"; basename "$PWD"; env | grep "^T_" | sort; } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"\nexec sleep 30\n')
+  await chmod(join(dir, 'record.sh'), 0o755)
+  await writeFile(join(dir, 'supervisord.conf'), [
+    '[supervisord]',
+    `logfile=${dir}/supervisord.log`, `pidfile=${dir}/supervisord.pid`, `childlogdir=${dir}`, 'nodaemon=true',
+    'environment=T_GLOBAL="everyone"',
+    '[program:plain]',
+    `command=%(here)s/record.sh one "two words" 'three' ; a comment`,
+    'directory=%(here)s/sub',
+    'environment=OUT="%(here)s/plain.out",T_MSG="a,b",T_PCT="100%%"',
+    '[program:deferred]',
+    'command = %(here)s/record.sh --level %(ENV_T_LEVEL)s "%(ENV_T_LEVEL)s, quoted" %(program_name)s',
+    'environment = OUT="%(here)s/deferred.out",',
+    '  T_FROM_ENV="%(ENV_T_LEVEL)s"',
+    // a value with a space: split by supervisord where it stands alone, kept whole in environment=
+  ].join('\n'))
+  const files = ['plain.out', 'deferred.out'].map((f) => join(dir, f))
+  const env = {T_LEVEL: 'debug  two'}
+
+  const supervisord = start(t, ['supervisord', '-n', '-c', join(dir, 'supervisord.conf')], dir, env)
+  const expected = await outputs(files)
+  await stop(supervisord)
+  await Promise.all(files.map((f) => rm(f)))
+
+  const plan = await importFile('supervisord', join(dir, 'supervisord.conf'))
+  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
+  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
+  assert.deepEqual(await outputs(files), expected)
+  assert.deepEqual(expected, [
+    'one\ntwo words\nthree\nsub\nT_GLOBAL=everyone\nT_LEVEL=debug  two\nT_MSG=a,b\nT_PCT=100%\n',
+    `--level\ndebug\ntwo\ndebug  two, quoted\ndeferred\n${dir.split('/').pop()}\nT_FROM_ENV=debug  two\nT_GLOBAL=everyone\nT_LEVEL=debug  two\n`,
+  ])
+  await Promise.all(children.map(stop))
+})
