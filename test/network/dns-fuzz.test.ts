@@ -78,7 +78,7 @@ test('200 000 mutated and truncated packets over UDP and TCP: the server keeps a
       }
       if (!socket.write(Buffer.concat(frames))) await new Promise((resolve) => socket.once('drain', resolve))
     }
-    await new Promise((resolve) => socket.end(resolve))
+    await new Promise<void>((resolve) => socket.end(() => resolve()))
     await sleep(20)
     socket.destroy()
   }
