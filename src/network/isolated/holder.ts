@@ -152,7 +152,9 @@ async function serveDnsUdp(): Promise<void> {
   udp.on('message', (query, peer) => {
     void askHost(query, false).then((answer) => udp.send(answer, peer.port, peer.address))
   })
-  udp.bind(53, '::')
+  // Bound to the resolver's address, not ::, so answers leave from the address the asker used;
+  // resolvers drop answers from any other source.
+  udp.bind(53, RESOLVER)
   await once(udp, 'listening')
 }
 
@@ -173,7 +175,7 @@ async function serveDnsTcp(): Promise<void> {
       }
     })
   })
-  server.listen(53, '::')
+  server.listen(53, RESOLVER)
   await once(server, 'listening')
 }
 

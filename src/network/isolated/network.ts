@@ -11,6 +11,7 @@ import {createServer, type Server, type Socket} from 'node:net'
 import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {FlotillaError, ExitCode} from '../../errors.js'
+import {ENV_DNS, formatHostPort} from '../resolver.js'
 import type {InstanceNetwork, InstanceNetworkRequest, NetworkMode, NetworkModeOptions, PortForward} from '../network-mode.js'
 import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress} from './addresses.js'
 import {queryUpstream, type DnsUpstream} from './dns-upstream.js'
@@ -124,7 +125,7 @@ class IsolatedNetwork implements NetworkMode {
     const network: InstanceNetwork = {
       ip,
       // For the Node preload if `up` sets it: inside, the resolver is fdaa::3, not the host's loopback.
-      env: {FLOTILLA_DNS: `[${RESOLVER}]:53`},
+      env: {[ENV_DNS]: formatHostPort(RESOLVER, 53)},
       // setpriv: the process dies with its supervisor, so a SIGKILLed `up` leaves no one behind
       // holding the namespace. --wd=.: entering a mount namespace would otherwise cd to /.
       wrap: (argv) => [setpriv, '--pdeathsig', 'KILL', '--', nsenter, '--preserve-credentials', '--user', '--mount', '--net', '--uts',
