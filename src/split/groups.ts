@@ -61,13 +61,13 @@ export function checkGroups(config: FlyConfig, groups: string[], options: SplitO
   }
 }
 
-/** External ports Fly Proxy routes to a flattened group. */
-export function publicPorts(flat: FlyConfig): number[] {
-  const ports = flat.http_service ? [80, 443] : []
+/** External ports Fly Proxy routes to a flattened group, as `443/tcp` (UDP and TCP ports do not clash). */
+export function publicPorts(flat: FlyConfig): string[] {
+  const ports = flat.http_service ? ['80/tcp', '443/tcp'] : []
   for (const service of flat.services ?? []) {
     for (const port of service.ports ?? []) {
-      if (port.port !== undefined) ports.push(port.port)
-      else if (port.start_port !== undefined) ports.push(port.start_port)
+      const number = port.port ?? port.start_port
+      if (number !== undefined) ports.push(`${number}/${service.protocol ?? 'tcp'}`)
     }
   }
   return ports

@@ -31,7 +31,7 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
   const releaseGroup = options.releaseIn ?? publicGroup
   const ports = new Map(groups.map((group) => [group, listeningPorts(flats.get(group)!, config.processes?.[group] ?? '')]))
 
-  warnSharedSections(config, groups, options, warnings)
+  warnSharedSections(config, flats, options, warnings)
   warnFiles(config, flats, names, warnings)
   warnListeners(config, groups, names, ports, warnings)
   if (config.statics?.length) {
@@ -137,7 +137,7 @@ function listeningPorts(flat: FlyConfig, command: string): Set<number> {
 }
 
 /** Sections that served several groups together now become one independent copy per app. */
-function warnSharedSections(config: FlyConfig, groups: string[], options: SplitOptions, warnings: SplitWarning[]): void {
+function warnSharedSections(config: FlyConfig, flats: Map<string, FlyConfig>, options: SplitOptions, warnings: SplitWarning[]): void {
   const fallback = defaultGroup(config)
   const servedBy = (processes: string[] | undefined) => (processes?.length ? [...new Set(processes.map((g) => (g === '' ? fallback : g)))] : [fallback])
   const services = [
@@ -148,10 +148,12 @@ function warnSharedSections(config: FlyConfig, groups: string[], options: SplitO
     const served = servedBy(service.processes)
     if (served.length > 1) warnings.push({code: 'W_SHARED_SERVICE', path: service.path, message: `${service.path} served groups ${served.join(', ')} through one proxy pool and one set of IPs; each app now gets its own copy`})
   }
-  const byPort = new Map<number, string[]>()
-  for (const group of groups) for (const port of publicPorts(flatten(config, group))) byPort.set(port, [...(byPort.get(port) ?? []), group])
-  for (const [port, sharing] of byPort) {
-    if (sharing.length > 1) warnings.push({code: 'W_SHARED_PORT', message: `groups ${sharing.join(', ')} all served public port ${port}, load-balanced together by Fly Proxy; after the split only the app that keeps the original name answers on its old IPs`})
+  const byPort = new Map<string, string[]>()
+  for (const [group, flat] of flats) for (const port of new Set(publicPorts(flat))) byPort.set(port, [...(byPort.get(port) ?? []), group])
+  const portsBySharers = new Map<string, string[]>()
+  for (const [port, sharing] of byPort) if (sharing.length > 1) portsBySharers.set(sharing.join(', '), [...(portsBySharers.get(sharing.join(', ')) ?? []), port])
+  for (const [sharing, ports] of portsBySharers) {
+    warnings.push({code: 'W_SHARED_PORT', message: `groups ${sharing} all served public port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}, load-balanced together by Fly Proxy; after the split only the app that keeps the original name answers on its old IPs`})
   }
   ;(config.mounts ?? []).forEach((mount, i) => {
     const served = servedBy(mount.processes)
