@@ -4,7 +4,7 @@
  */
 import type {DnsServer, DnsServerOptions} from './dns-server.js'
 
-export {Registry, MAX_REGISTRY_FILE_BYTES, stableMachineId, type Instance, type RegistryFile, type Snapshot} from './registry.js'
+export {Registry, MAX_REGISTRY_FILE_BYTES, stableMachineId, placeholderInstances, followRegistryFile, type Instance, type RegistryFile, type Snapshot} from './registry.js'
 export type {DnsServer, DnsServerOptions} from './dns-server.js'
 export {registerEnv, formatHostPort, ENV_DNS, ENV_LOCAL_6PN} from './resolver.js'
 

@@ -5,7 +5,9 @@
  */
 import {createHash} from 'node:crypto'
 import {EventEmitter} from 'node:events'
+import {watch} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
+import {basename, dirname} from 'node:path'
 import {isIPv6} from 'node:net'
 import {FlotillaError, LocatedError} from '../errors.js'
 
@@ -243,4 +245,33 @@ function jsonErrorPosition(text: string, error: Error): {line?: number; column?:
 /** A stable 14-hex machine id derived from `seed` (e.g. the app name, for `dns serve` on flotilla.toml). */
 export function stableMachineId(seed: string): string {
   return createHash('sha256').update(seed).digest('hex').slice(0, 14)
+}
+
+/**
+ * One started instance per app, for serving a workspace without running it (`dns serve` on
+ * flotilla.toml): id stableMachineId(name), region "lcl", address ::ffff:127.0.0.(2 + index).
+ */
+export function placeholderInstances(apps: {name: string; group: string}[]): Instance[] {
+  return apps.map(({name, group}, index) => ({id: stableMachineId(name), app: name, group, region: 'lcl', ip: `::ffff:127.0.0.${2 + index}`, state: 'started'}))
+}
+
+/**
+ * Reloads `registry` from `file` whenever the file changes (written atomically by rename, as
+ * `up` writes .flotilla/registry.json). A file that fails validation keeps the last good registry
+ * and goes to `onError`. Returns the function that stops watching.
+ */
+export function followRegistryFile(file: string, registry: Registry, onError: (error: Error) => void): () => void {
+  let reloading = Promise.resolve()
+  // Watch the directory: a rename replaces the file's inode, which a watch on the file would lose.
+  const watcher = watch(dirname(file), (_event, name) => {
+    if (name !== null && name !== basename(file)) return
+    reloading = reloading.then(async () => {
+      try {
+        registry.replace((await Registry.readFile(file)).instances())
+      } catch (error) {
+        if ((error as {cause?: NodeJS.ErrnoException}).cause?.code !== 'ENOENT') onError(error as Error)
+      }
+    })
+  })
+  return () => watcher.close()
 }
