@@ -45,7 +45,7 @@ export default class Split extends BaseCommand {
       if (outcome.drift) process.exitCode = 1
       return outcome.report
     }
-    if (outcome.report.warnings.length) this.logToStderr(renderWarnings(outcome.report.warnings))
+    if (outcome.report.warnings.length) this.logToStderr(renderWarnings(outcome.report.warnings, outcome.source))
     this.log(renderSplitReport(outcome.plan, outcome.report, {source: outcome.source, mode, changed: outcome.changed}))
     if (mode === 'dry-run') this.log(`\n${outcome.diff || 'No changes: the files on disk already match.\n'}`)
     return outcome.report

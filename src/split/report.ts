@@ -39,6 +39,7 @@ export function renderSplitReport(
   return lines.join('\n')
 }
 
-export function renderWarnings(warnings: SplitWarning[]): string {
-  return warnings.map((w) => `warning: ${w.path ? `${w.path}: ` : ''}${w.message} [${w.code}]`).join('\n')
+/** `warning: fly.toml: env.REDIS_URL: message [CODE]`, one line each (paths are keys in the source). */
+export function renderWarnings(warnings: SplitWarning[], source: string): string {
+  return warnings.map((w) => `warning: ${source}: ${w.path ? `${w.path}: ` : ''}${w.message} [${w.code}]`).join('\n')
 }

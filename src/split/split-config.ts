@@ -74,7 +74,7 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     apps: plan.apps.map((app) => ({name: app.name, group: app.group, config: show(join(outDir, app.config)), public: app.public})),
     files: files.map(label),
     warnings: [
-      ...diagnostics.map((d) => ({code: d.code, message: `${source}: ${d.message}`, ...(d.keyPath === undefined ? {} : {path: d.keyPath})})),
+      ...diagnostics.map((d) => ({code: d.code, message: d.message, ...(d.keyPath === undefined ? {} : {path: d.keyPath})})),
       ...plan.warnings,
     ],
     steps: plan.steps,
