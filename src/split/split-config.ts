@@ -67,7 +67,7 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     ...(request.allow ? {allow: request.allow} : {}),
     existingLocal: await existingLocal(join(outDir, 'flotilla.toml')),
   })
-  const files = await compareWithDisk(plan.files, outDir)
+  const files = (await compareWithDisk(plan.files, outDir)).map(keepEditedWorkspace)
   const label = (state: FileState) => show(state.absolute)
   const changed = files.filter((state) => state.status !== 'same').map(label)
   const report: SplitReport = {
@@ -91,6 +91,23 @@ async function locateConfig(path: string): Promise<string> {
   if (info?.isDirectory()) return locateConfig(join(path, 'fly.toml'))
   if (!info) throw new FlotillaError('E_NO_CONFIG', `${path}: no such file (pass the multi-group fly.toml to split)`, ExitCode.input)
   return path
+}
+
+/**
+ * flotilla.toml is the user's to edit (comments, [app.local], layout): when it already lists the
+ * same apps from the same source, it is left alone rather than reported as drift or overwritten.
+ */
+function keepEditedWorkspace(state: FileState): FileState {
+  if (state.path !== 'flotilla.toml' || state.status !== 'change') return state
+  const essentials = (text: string) => {
+    const ws = parseWorkspace(text, state.absolute)
+    return JSON.stringify([ws.source, ws.apps.map((app) => [app.name, app.config, app.group])])
+  }
+  try {
+    return essentials(state.current!) === essentials(state.content) ? {...state, status: 'same'} : state
+  } catch {
+    return state // unreadable: it differs, and --force replaces it
+  }
 }
 
 /** `[app.local]` tables of the flotilla.toml being replaced, so re-running split keeps them. */

@@ -50,6 +50,14 @@ test('split writes one config per group plus flotilla.toml; re-runs are byte-ide
   const forced = await runCli(['split', ACE, '--out', out, '--force'])
   assert.equal(forced.code, 0, forced.stderr)
   assert.deepEqual(await snapshot(out), files)
+
+  // flotilla.toml is the user's: local settings, comments and layout are not drift.
+  const local = `${files['flotilla.toml']!}# run two workers locally\n[app.local]\n  count = 2\n`
+  await writeFile(join(out, 'flotilla.toml'), local)
+  const kept = await runCli(['split', ACE, '--out', out, '--check'])
+  assert.equal(kept.code, 0, kept.stdout)
+  assert.equal((await runCli(['split', ACE, '--out', out, '--force'])).code, 0)
+  assert.equal(await readFile(join(out, 'flotilla.toml'), 'utf8'), local)
 })
 
 test('--dry-run prints the plan and a diff and writes nothing', async (t) => {
