@@ -7,6 +7,7 @@
 import {chmod, mkdir, unlink} from 'node:fs/promises'
 import {createServer, connect, type Server, type Socket} from 'node:net'
 import {dirname} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {ExitCode, FlotillaError} from '../errors.js'
 
 export type ControlRequest =
@@ -14,6 +15,8 @@ export type ControlRequest =
   | {op: 'logs'; app?: string; follow?: boolean; tail?: number}
   | {op: 'restart'; app: string}
   | {op: 'down'}
+  /** Answers once every instance started (or, with healthy, passes its checks). */
+  | {op: 'wait'; healthy: boolean}
 
 export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string}} | {line: unknown}
 
@@ -30,6 +33,8 @@ export type ControlHandler = (request: ControlRequest, reply: ControlReply) => P
 
 /** A follower that reads slower than this backlog loses lines rather than growing our memory. */
 const MAX_BACKLOG_BYTES = 1024 * 1024
+/** How long closing waits for answers in progress, then for clients to hang up. */
+const CLOSE_GRACE_MS = 2000
 /** Requests are small; anything bigger is not ours. */
 const MAX_REQUEST_BYTES = 64 * 1024
 // sun_path is 108 bytes on Linux, 104 on macOS.
@@ -49,6 +54,8 @@ export function parseControlRequest(line: string): ControlRequest | undefined {
     case 'status':
     case 'down':
       return {op: r.op}
+    case 'wait':
+      return r.healthy === undefined || typeof r.healthy === 'boolean' ? {op: 'wait', healthy: r.healthy === true} : undefined
     case 'restart':
       return typeof r.app === 'string' ? {op: 'restart', app: r.app} : undefined
     case 'logs':
@@ -92,10 +99,11 @@ export async function startControlServer(path: string, handler: ControlHandler):
     if (error.code !== 'ENOENT') throw error
   })
   const connections = new Set<Socket>()
+  const inFlight = new Set<Promise<unknown>>()
   const server: Server = createServer((socket) => {
     connections.add(socket)
     socket.on('close', () => connections.delete(socket))
-    serve(socket, handler)
+    serve(socket, handler, inFlight)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -104,14 +112,20 @@ export async function startControlServer(path: string, handler: ControlHandler):
   await chmod(path, 0o600)
   return {
     path,
-    close: () => new Promise<void>((resolve) => {
+    // Answers being written (a `down` waits for the session it stops) still go out; then hang up.
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      await Promise.race([Promise.allSettled([...inFlight]), sleep(CLOSE_GRACE_MS, undefined, {ref: false})])
+      for (const socket of connections) socket.end()
+      await Promise.race([closed, sleep(CLOSE_GRACE_MS, undefined, {ref: false})])
       for (const socket of connections) socket.destroy()
-      server.close(() => unlink(path).catch(() => undefined).then(() => resolve()))
-    }),
+      await closed
+      await unlink(path).catch(() => undefined)
+    },
   }
 }
 
-function serve(socket: Socket, handler: ControlHandler): void {
+function serve(socket: Socket, handler: ControlHandler, inFlight: Set<Promise<unknown>>): void {
   let buffer = ''
   let handled = false
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
@@ -134,10 +148,11 @@ function serve(socket: Socket, handler: ControlHandler): void {
     const request = parseControlRequest(buffer.slice(0, end))
     if (!request) return fail('E_BAD_REQUEST', 'not a flotilla control request')
     const send = (message: {line: unknown}) => socket.writableLength < MAX_BACKLOG_BYTES && write(message) !== false
-    handler(request, {send, closed})
+    const answered = handler(request, {send, closed})
       .then((result) => write({ok: true, ...(result === undefined ? {} : {result})}))
       .catch((error: Error & {code?: unknown}) => write({ok: false, error: {code: typeof error.code === 'string' ? error.code : 'E_INTERNAL', message: error.message}}))
-      .finally(() => socket.end())
+      .finally(() => (socket.end(), inFlight.delete(answered)))
+    inFlight.add(answered)
   })
 }
 

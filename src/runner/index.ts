@@ -1,0 +1,13 @@
+// Public surface of src/runner (docs/internal-apis.md): the supervisor core, and `up`'s session.
+export {Supervisor, describeExit, sessionMarker} from './supervisor.js'
+export type {ProcessSpec, InstanceState, InstanceStatus, StateEvent, HealthEvent, SupervisorOptions} from './supervisor.js'
+export {LogMux} from './log-mux.js'
+export type {LogLine} from './log-mux.js'
+export {instanceKey} from './log-format.js'
+export type {LineSource, LogStream} from './log-format.js'
+export {signalName} from './process-tree.js'
+export type {CheckSpec, CheckResult, Health} from './health-check.js'
+export type {RestartSpec} from './restart-policy.js'
+export {loadRunPlan, type RunPlan, type AppPlan, type PlanOptions} from './instance-plan.js'
+export {Session, controlSocketPath, STATE_DIR, type SessionOptions, type SessionStatus, type InstanceView} from './session.js'
+export {controlRequest, isControlSocketLive, type ControlRequest} from './control-socket.js'

@@ -1,0 +1,349 @@
+/**
+ * A running `flotilla up`: the `.internal` registry and its DNS server, the local network, the
+ * supervisor with every instance of the plan, and the control socket that `ps`, `logs`, `restart`
+ * and `down` talk to. State lives in `<workspace>/.flotilla/` (0700): `control.sock` and
+ * `registry.json` (the registry as `dns serve --registry` reads it), removed on stop.
+ */
+import {EventEmitter} from 'node:events'
+import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import type {Writable} from 'node:stream'
+import {ExitCode, FlotillaError} from '../errors.js'
+import {Registry, registerEnv, startDnsServer, type DnsServer} from '../network/index.js'
+import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode, type PortForward} from '../network/network-mode.js'
+import {startControlServer, type ControlHandler, type ControlServer} from './control-socket.js'
+import {flyEnv, machineId, parseDotenv, ulid} from './fly-env.js'
+import {checkPortClashes, type AppPlan, type RunPlan} from './instance-plan.js'
+import {LogMux, type LogLine} from './log-mux.js'
+import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
+import type {Health} from './health-check.js'
+
+export const STATE_DIR = '.flotilla'
+export const controlSocketPath = (dir: string): string => join(dir, STATE_DIR, 'control.sock')
+
+export interface SessionOptions {
+  plan: RunPlan
+  network?: NetworkKind
+  /** Where the multiplexed logs go. */
+  logs: Writable
+  logFormat?: 'text' | 'json'
+  timestamps?: boolean
+  color?: boolean
+}
+
+/** One instance as `ps --json` prints it (architecture.md contract, plus index and startedAt). */
+export interface InstanceView {
+  app: string
+  group: string
+  index: number
+  id: string
+  pid: number | null
+  ip: string
+  state: InstanceState
+  health: Health
+  restarts: number
+  crashLoop: boolean
+  /** ISO time the current run started. */
+  startedAt: string | null
+  urls: string[]
+}
+
+export interface SessionStatus {
+  dir: string
+  /** The `up` process. */
+  pid: number
+  network: NetworkKind
+  dns: {address: string; port: number}
+  instances: InstanceView[]
+}
+
+interface Member {
+  key: string
+  app: AppPlan
+  net: InstanceNetwork
+  id: string
+}
+
+export class Session extends EventEmitter {
+  readonly #members = new Map<string, Member>()
+  readonly #forwards: PortForward[] = []
+  readonly #urls = new Map<string, string[]>()
+  readonly #everRan = new Set<string>()
+  readonly #registry = new Registry()
+  readonly #supervisor: Supervisor
+  readonly #mux: LogMux
+  #dns: DnsServer | undefined
+  #network: NetworkMode | undefined
+  #control: ControlServer | undefined
+  #stopping: Promise<void> | undefined
+  /** The control socket answers from the start, but requests wait for this. */
+  #started: Promise<void> = Promise.resolve()
+  #halted!: () => void
+  /** Resolves once every process is gone (before the socket and DNS close). */
+  readonly halted = new Promise<void>((resolve) => (this.#halted = resolve))
+  #closed!: () => void
+  /** Resolves once the session is over: processes, network, DNS and socket all gone. */
+  readonly closed = new Promise<void>((resolve) => (this.#closed = resolve))
+
+  private constructor(readonly plan: RunPlan, readonly networkKind: NetworkKind, options: SessionOptions) {
+    super()
+    this.#mux = new LogMux(options.logs, {format: options.logFormat ?? 'text', timestamps: options.timestamps ?? false,
+      ...(options.color === undefined ? {} : {color: options.color})})
+    this.#supervisor = new Supervisor({logs: this.#mux})
+  }
+
+  get stateDir(): string {
+    return join(this.plan.dir, STATE_DIR)
+  }
+
+  get dns(): DnsServer {
+    return this.#dns!
+  }
+
+  /** Starts everything; on any failure, stops what was started and rethrows. */
+  static async start(options: SessionOptions): Promise<Session> {
+    const kind = options.network ?? 'loopback'
+    if (kind === 'loopback') checkPortClashes(options.plan)
+    const session = new Session(options.plan, kind, options)
+    session.#started = session.#start()
+    try {
+      await session.#started
+    } catch (error) {
+      await session.stop()
+      throw error
+    }
+    return session
+  }
+
+  async #start(): Promise<void> {
+    await mkdir(this.stateDir, {recursive: true, mode: 0o700})
+    // First, so a second `up` here fails before it starts anything.
+    this.#control = await startControlServer(controlSocketPath(this.plan.dir), this.#handle)
+    const secrets = await Promise.all(this.plan.apps.map((app) => readSecrets(app)))
+    if (this.networkKind === 'loopback') await Promise.all(this.plan.apps.flatMap((app) => listenPorts(app).map((port) => ensurePortFree(port, app.label))))
+    this.#network = await createNetworkMode(this.networkKind, {sessionDir: this.stateDir})
+    this.#dns = await startDnsServer({registry: this.#registry, port: 0, bind: ['127.0.0.1', '::1', ...this.#network.dnsBind],
+      forward: this.networkKind === 'isolated'})
+    this.#registry.on('change', () => void this.#saveRegistry())
+    this.#supervisor.on('state', (event: StateEvent) => this.#onState(event))
+    this.#supervisor.on('health', (event) => this.emit('health', event))
+    const imageRef = (app: string) => `registry.fly.io/${app}:deployment-${ulid()}`
+    for (const [i, app] of this.plan.apps.entries()) {
+      const image = imageRef(app.app)
+      for (let index = 0; index < app.count; index++) await this.#startInstance(app, index, secrets[i]!, image)
+    }
+    for (const app of this.plan.apps) await this.#publish(app)
+  }
+
+  async #startInstance(app: AppPlan, index: number, secrets: Record<string, string>, imageRef: string): Promise<void> {
+    const id = machineId()
+    const net = await this.#network!.attach({app: app.app, group: app.group, index, machineId: id})
+    const env = {
+      ...stringEnv(process.env),
+      ...flyEnv({app: app.app, group: app.group, machineId: id, region: app.region, privateIp: net.ip, memoryMb: app.memoryMb,
+        imageRef, machineVersion: ulid(), configEnv: app.configEnv, secrets}),
+      ...registerEnv(this.#dns!, {ip: net.ip}),
+      ...net.env,
+    }
+    const host = net.ip.replace(/^::ffff:/, '')
+    // Registered (stopped) first, so the 'running' event finds it.
+    this.#registry.upsert({id, app: app.app, group: app.group, region: app.region, ip: net.ip, state: 'stopped'})
+    const key = this.#supervisor.start({
+      app: app.app, group: app.group, index, machineId: id, argv: net.wrap(app.argv), cwd: app.cwd, env,
+      killSignal: app.killSignal, killTimeoutMs: app.killTimeoutMs, restart: app.restart,
+      checks: app.checks.map(({gracePeriodMs, ...check}) => ({...check, host, graceMs: gracePeriodMs})),
+    })
+    this.#members.set(key, {key, app, net, id})
+  }
+
+  /** Public services: the app binds them itself in loopback mode; isolated mode forwards the host port. */
+  async #publish(app: AppPlan): Promise<void> {
+    const urls: string[] = []
+    for (const service of app.services) {
+      let hostPort = service.port
+      if (this.networkKind !== 'loopback') {
+        const targets = () => [...this.#members.values()]
+          .filter((m) => m.app === app && this.#supervisor.status().some((s) => s.key === m.key && s.state === 'running'))
+          .map((m) => ({ip: m.net.ip, port: service.port}))
+        const forward = await this.#network!.forward(service.port, targets)
+        this.#forwards.push(forward)
+        hostPort = forward.hostPort
+      }
+      urls.push(`${service.http ? 'http' : 'tcp'}://localhost:${hostPort}`)
+    }
+    this.#urls.set(app.label, urls)
+  }
+
+  #onState(event: StateEvent): void {
+    if (event.state === 'running') this.#everRan.add(event.key)
+    const member = this.#members.get(event.key)
+    if (member) this.#registry.setState(member.app.app, member.id, event.state === 'running' ? 'started' : 'stopped')
+    const why = event.reason ? `: ${event.reason}` : ''
+    if (event.state === 'crashed' || event.state === 'fatal') this.#mux.system(`${event.key} ${event.state}${why}`)
+    if (event.state === 'backoff') {
+      this.#mux.system(`${event.key} restarting in ${((event.delayMs ?? 0) / 1000).toFixed(1)}s${event.crashLoop ? ' (crash loop: it keeps failing right after start)' : ''}`)
+    }
+    this.emit('state', event)
+  }
+
+  /** registry.json follows the registry; writes are atomic and never overlap. */
+  #saving = false
+  #dirty = false
+  async #saveRegistry(): Promise<void> {
+    if (this.#saving) return void (this.#dirty = true)
+    this.#saving = true
+    const file = join(this.stateDir, 'registry.json')
+    do {
+      this.#dirty = false
+      const temp = `${file}.${process.pid}.tmp`
+      await writeFile(temp, JSON.stringify(this.#registry.toJSON(), null, 2) + '\n', {mode: 0o600})
+        .then(() => (this.#stopping ? rm(temp) : rename(temp, file)))
+        .catch(() => undefined) // the directory may be going away with the session
+    } while (this.#dirty && !this.#stopping)
+    this.#saving = false
+  }
+
+  /** Keys of the instances an app name (label, app or group) selects. */
+  keysFor(name: string): string[] {
+    const keys = [...this.#members.values()]
+      .filter(({app}) => name === app.label || name === app.app || name === app.group)
+      .map((m) => m.key)
+    if (keys.length === 0) throw new FlotillaError('E_UNKNOWN_APP', `no app named ${JSON.stringify(name)} is running (apps: ${this.plan.apps.map((a) => a.label).join(', ')})`, ExitCode.input)
+    return keys
+  }
+
+  status(): SessionStatus {
+    const instances = this.#supervisor.status().map((s: InstanceStatus): InstanceView => {
+      const member = this.#members.get(s.key)!
+      return {app: s.app, group: s.group, index: s.index, id: s.machineId, pid: s.pid, ip: member.net.ip, state: s.state,
+        health: s.health, restarts: s.restarts, crashLoop: s.crashLoop,
+        startedAt: s.startedAt === null ? null : new Date(s.startedAt).toISOString(), urls: this.#urls.get(member.app.label) ?? []}
+    })
+    return {dir: this.plan.dir, pid: process.pid, network: this.networkKind, dns: {address: this.dns.address, port: this.dns.port}, instances}
+  }
+
+  /**
+   * Resolves when every instance has started (`started`) or runs and passes its checks
+   * (`healthy`); rejects with E_INSTANCE_FAILED when one gives up or keeps crashing.
+   */
+  waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
+    const {keys, signal} = options
+    if (condition === 'healthy') return this.#supervisor.waitHealthy(options)
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const all = this.#supervisor.status().filter((s) => keys === undefined || keys.includes(s.key))
+        const failed = all.find((s) => s.state === 'fatal' || (s.state === 'crashed' && (s.crashLoop || this.#members.get(s.key)?.app.restart.policy === 'never')))
+        if (failed) finish(new FlotillaError('E_INSTANCE_FAILED', `${failed.key} ${failed.state}${failed.exitCode === null ? '' : ` (exit code ${failed.exitCode})`}`, ExitCode.runtime))
+        else if (all.every((s) => this.#everRan.has(s.key))) finish()
+      }
+      const finish = (error?: Error) => {
+        this.off('state', check)
+        signal?.removeEventListener('abort', aborted)
+        if (error) reject(error)
+        else resolve()
+      }
+      const aborted = () => finish(signal!.reason as Error)
+      signal?.addEventListener('abort', aborted)
+      this.on('state', check)
+      check()
+    })
+  }
+
+  async restart(name: string): Promise<InstanceView[]> {
+    const keys = this.keysFor(name)
+    await Promise.all(keys.map((key) => this.#supervisor.restart(key)))
+    return this.status().instances.filter((i) => keys.includes(`${i.app}[${i.group}].${i.index}`))
+  }
+
+  /** The last `tail` lines of the selected instances, oldest first. */
+  recentLogs(name: string | undefined, tail: number): LogLine[] {
+    const keys = name === undefined ? [...this.#members.keys()] : this.keysFor(name)
+    return keys.flatMap((key) => this.#supervisor.recent(key, tail)).sort((a, b) => a.ts - b.ts).slice(-tail)
+  }
+
+  /** Graceful stop of everything (idempotent); resolves once processes, network, DNS and socket are gone. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown()
+    return this.#stopping
+  }
+
+  /** The second Ctrl-C: SIGKILL every process now; a pending stop() then completes. */
+  kill(): void {
+    this.#supervisor.killAll()
+  }
+
+  async #shutdown(): Promise<void> {
+    this.emit('stopping')
+    await this.#supervisor.close()
+    await Promise.all([...this.#members.values()].map((m) => m.net.release()))
+    await Promise.all(this.#forwards.map((f) => f.close()))
+    await this.#network?.close()
+    this.#halted()
+    await this.#dns?.close()
+    // Without the socket this session never owned the directory (another `up` runs here).
+    if (this.#control) {
+      await this.#control.close()
+      await rm(join(this.stateDir, 'registry.json'), {force: true})
+    }
+    this.emit('stopped')
+    this.#closed()
+  }
+
+  readonly #handle: ControlHandler = async (request, reply) => {
+    await this.#started
+    switch (request.op) {
+      case 'status':
+        return this.status()
+      case 'restart':
+        return this.restart(request.app)
+      case 'wait':
+        await this.waitUntil(request.healthy ? 'healthy' : 'started')
+        return this.status()
+      case 'down':
+        void this.stop()
+        await this.halted
+        return {stopped: this.#members.size}
+      case 'logs': {
+        for (const line of this.recentLogs(request.app, request.tail ?? 100)) reply.send({line})
+        if (!request.follow) return undefined
+        const keys = new Set(request.app === undefined ? this.#members.keys() : this.keysFor(request.app))
+        const forward = (line: LogLine) => keys.has(line.key) && reply.send({line})
+        this.#supervisor.on('line', forward)
+        await Promise.race([reply.closed, this.halted])
+        this.#supervisor.off('line', forward)
+        return undefined
+      }
+    }
+  }
+}
+
+function listenPorts(app: AppPlan): number[] {
+  return [...new Set([...app.services.map((s) => s.port), ...app.checks.map((c) => c.port)])]
+}
+
+/** Loopback mode: the app will bind this port itself; say so now if another program holds it. */
+function ensurePortFree(port: number, label: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    // Only a taken port is news; a host without IPv6 cannot probe '::', and the app will tell.
+    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE'
+      ? reject(new FlotillaError('E_PORT_IN_USE', `port ${port}, which ${label} listens on, is already in use by another program (another flotilla up?)`, ExitCode.runtime))
+      : resolve()))
+    probe.listen({port, host: '::', exclusive: true}, () => probe.close(() => resolve()))
+  })
+}
+
+async function readSecrets(app: AppPlan): Promise<Record<string, string>> {
+  if (app.envFile === undefined) return {}
+  const text = await readFile(app.envFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new FlotillaError('E_ENV_FILE', `${app.envFile}: cannot read the env_file of ${app.label} (${error.code ?? error.message})`, ExitCode.input)
+  })
+  return parseDotenv(text, app.envFile)
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value
+  return out
+}
