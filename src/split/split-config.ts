@@ -2,7 +2,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {loadFlyConfig} from '../config/index.js'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
-import {parseWorkspace, type WorkspaceLocal} from '../workspace/index.js'
+import {locateKeyPath, parseWorkspace, type WorkspaceLocal} from '../workspace/index.js'
 import {planSplit} from './plan.js'
 import type {SplitReport} from './report.js'
 import type {SplitAllowance, SplitPlan} from './types.js'
@@ -46,7 +46,8 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   }
   const configPath = await locateConfig(resolve(cwd, request.config))
   const source = show(configPath)
-  const {config, diagnostics} = loadFlyConfig(await readFile(configPath), source)
+  const text = await readFile(configPath)
+  const {config, diagnostics} = loadFlyConfig(text, source)
   const errors = diagnostics.filter((d) => d.severity === 'error')
   if (errors.length) {
     const [first] = errors
@@ -56,7 +57,8 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
 
   const outDir = resolve(cwd, request.out ?? dirname(configPath))
   const posixRelative = (from: string, to: string) => relative(from, to).split(sep).join('/')
-  const plan = planSplit(config, {
+  const local = await existingLocal(join(outDir, 'flotilla.toml'))
+  const plan = withLine(text, () => planSplit(config, {
     file: source,
     source: posixRelative(outDir, configPath),
     relocate: posixRelative(outDir, dirname(configPath)),
@@ -65,8 +67,8 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     ...(request.public === undefined ? {} : {public: request.public}),
     ...(request.releaseIn === undefined ? {} : {releaseIn: request.releaseIn}),
     ...(request.allow ? {allow: request.allow} : {}),
-    existingLocal: await existingLocal(join(outDir, 'flotilla.toml')),
-  })
+    existingLocal: local,
+  }))
   const files = (await compareWithDisk(plan.files, outDir)).map(keepEditedWorkspace)
   const label = (state: FileState) => show(state.absolute)
   const changed = files.filter((state) => state.status !== 'same').map(label)
@@ -83,6 +85,18 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   if (request.mode === 'write') await writeFiles(files, {outDir, force: request.force ?? false, label})
   else if (request.mode === 'dry-run' || outcome.drift) outcome.diff = await unifiedDiff(files, label)
   return outcome
+}
+
+/** The planner knows key paths only; point its errors at the line as well when the text has it. */
+function withLine<T>(text: Uint8Array, run: () => T): T {
+  try {
+    return run()
+  } catch (error) {
+    if (!(error instanceof LocatedError) || error.location.line !== undefined || !error.location.keyPath) throw error
+    const position = locateKeyPath(new TextDecoder().decode(text), error.location.keyPath)
+    if (!position) throw error
+    throw new LocatedError(error.code, error.detail, {...error.location, ...position}, error.exitCode, {cause: error})
+  }
 }
 
 /** flyctl's `-c P`: P, or P/fly.toml when P is a directory. */

@@ -1,60 +1,52 @@
 /**
- * smol-toml returns plain values without positions, so errors about a value are located by
- * scanning the text: the Nth `[[app]]` header, then `key =` inside that block. A key written in
- * a form the scanner does not follow (inline tables, dotted keys) falls back to the block's header.
+ * smol-toml returns plain values without positions, so a problem reported by key path
+ * (`app[1].local.count`, `mounts[0]`, `processes.web`) is located by scanning the text: table
+ * headers are numbered as TOML numbers arrays of tables, and `key =` lines extend the current
+ * header's path. A key the scanner cannot follow (inline tables, dotted keys, legacy aliases)
+ * falls back to the closest enclosing table or key that it found.
  */
-interface Block {
-  /** `''` for the root table, else the header's dotted name (`app`, `app.local`). */
-  table: string
-  /** 1-based line of the header (1 for the root table). */
-  line: number
-  /** Which `[[app]]` entry the block belongs to, -1 outside any. */
-  appIndex: number
-  keys: Map<string, {line: number; column: number}>
-}
-
-const HEADER = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?/
-const KEY = /^(\s*)(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=/
-
-function blocks(text: string): Block[] {
-  const out: Block[] = [{table: '', line: 1, appIndex: -1, keys: new Map()}]
-  let appIndex = -1
-  text.split(/\r?\n/).forEach((source, i) => {
-    const header = HEADER.exec(source)
-    if (header) {
-      const table = header[1]!.replace(/\s*\.\s*/g, '.').replace(/["']/g, '')
-      if (table === 'app' && source.trimStart().startsWith('[[')) appIndex++
-      out.push({table, line: i + 1, appIndex: table === 'app' || table.startsWith('app.') ? appIndex : -1, keys: new Map()})
-      return
-    }
-    const key = KEY.exec(source)
-    if (key) {
-      const block = out.at(-1)!
-      const name = key[2] ?? key[3] ?? key[4]!
-      if (!block.keys.has(name)) block.keys.set(name, {line: i + 1, column: key[1]!.length + 1})
-    }
-  })
-  return out
-}
-
 export interface TextPosition {
   line: number
   column: number
 }
 
-/**
- * Position of `key` in `[[app]]` number `appIndex` (its sub-table `sub`, e.g. `local`), or of a
- * root key when `appIndex` is undefined. Falls back to the enclosing header, else undefined.
- */
-export function locateKey(text: string, key: string | undefined, appIndex?: number, sub?: string): TextPosition | undefined {
-  const table = appIndex === undefined ? '' : sub ? `app.${sub}` : 'app'
-  const all = blocks(text)
-  const block = all.find((b) => b.table === table && (appIndex === undefined || b.appIndex === appIndex))
-    ?? all.find((b) => b.table === 'app' && b.appIndex === appIndex)
-  if (!block) return undefined
-  const found = key === undefined ? undefined : block.keys.get(key)
-  if (found) return found
-  // A root key written as a table header (`[app]`) is located at that header.
-  const header = block.table === '' ? all.find((b) => b.table === key) : block
-  return header && {line: header.line, column: 1}
+const HEADER = /^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?/
+const KEY = /^(\s*)(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=/
+const unquote = (segment: string) => segment.trim().replace(/^["']|["']$/g, '')
+
+/** Every header and key of the text, as `[indexed key path, position]`, in text order. */
+function paths(text: string): [string, TextPosition][] {
+  const found: [string, TextPosition][] = []
+  const counters = new Map<string, number>()
+  let table = ''
+  text.split(/\r?\n/).forEach((source, i) => {
+    const header = HEADER.exec(source)
+    if (header) {
+      // Each segment of `[[a.b]]` resolves against the latest entry of arrays already seen.
+      const names = header[2]!.split('.').map(unquote)
+      let path = ''
+      names.forEach((name, k) => {
+        path = path ? `${path}.${name}` : name
+        const isArray = k === names.length - 1 ? header[1] === '[[' : counters.has(path)
+        if (isArray && k === names.length - 1) counters.set(path, (counters.get(path) ?? -1) + 1)
+        if (isArray) path = `${path}[${counters.get(path)}]`
+      })
+      table = path
+      found.push([table, {line: i + 1, column: source.indexOf('[') + 1}])
+      return
+    }
+    const key = KEY.exec(source)
+    if (key) found.push([`${table ? `${table}.` : ''}${key[2] ?? key[3] ?? key[4]}`, {line: i + 1, column: key[1]!.length + 1}])
+  })
+  return found
+}
+
+/** Position of `keyPath` in TOML `text`, or of its closest located ancestor; undefined if none. */
+export function locateKeyPath(text: string, keyPath: string): TextPosition | undefined {
+  const all = paths(text)
+  for (let path = keyPath; path; path = path.replace(/(\[\d+\]|\.[^.[\]]*|^[^.[\]]*)$/, '')) {
+    const hit = all.find(([p]) => p === path)
+    if (hit) return hit[1]
+  }
+  return undefined
 }

@@ -2,7 +2,7 @@ import {dirname, resolve} from 'node:path'
 import {parseToml} from '../config/index.js'
 import {LocatedError} from '../errors.js'
 import {appNameProblem} from './app-name.js'
-import {locateKey} from './locate.js'
+import {locateKeyPath} from './locate.js'
 import type {Workspace, WorkspaceApp, WorkspaceLocal} from './types.js'
 
 const ROOT_KEYS = ['source', 'app'] as const
@@ -16,47 +16,41 @@ const LOCAL_KEYS = ['command', 'cwd', 'count', 'env_file'] as const
 export function parseWorkspace(text: string | Uint8Array, file: string): Workspace {
   const data = parseToml(text, file)
   const source = typeof text === 'string' ? text : new TextDecoder().decode(text)
-  const fail = (code: string, message: string, keyPath: string, key?: string, appIndex?: number, sub?: string): never => {
-    throw new LocatedError(code, message, {file, ...locateKey(source, key, appIndex, sub), keyPath})
+  const fail = (code: string, message: string, keyPath: string): never => {
+    throw new LocatedError(code, message, {file, ...locateKeyPath(source, keyPath), keyPath})
   }
 
-  checkKeys(data, ROOT_KEYS, '', (key, message) => fail('E_WORKSPACE_KEY', message, key, key))
-  if (data.source !== undefined && typeof data.source !== 'string') fail('E_WORKSPACE_TYPE', 'source must be a string', 'source', 'source')
+  checkKeys(data, ROOT_KEYS, '', fail)
+  if (data.source !== undefined && typeof data.source !== 'string') fail('E_WORKSPACE_TYPE', 'source must be a string', 'source')
   const entries = data.app
   if (entries === undefined || (Array.isArray(entries) && entries.length === 0)) {
     fail('E_WORKSPACE_EMPTY', 'the workspace lists no apps; add an [[app]] table per app', 'app')
   }
   if (!Array.isArray(entries) || !entries.every(isTable)) {
-    fail('E_WORKSPACE_TYPE', 'app must be an array of tables: write [[app]], not [app]', 'app', 'app')
+    fail('E_WORKSPACE_TYPE', 'app must be an array of tables: write [[app]], not [app]', 'app')
   }
 
   const apps = (entries as Record<string, unknown>[]).map((entry, index): WorkspaceApp => {
     const path = `app[${index}]`
-    const at = (key: string | undefined, sub?: string) => ({key, index, sub})
-    const error = (code: string, message: string, keyPath: string, where: ReturnType<typeof at>): never =>
-      fail(code, message, keyPath, where.key, where.index, where.sub)
-
-    checkKeys(entry, APP_KEYS, `${path}.`, (key, message) => error('E_WORKSPACE_KEY', message, `${path}.${key}`, at(key)))
+    checkKeys(entry, APP_KEYS, `${path}.`, fail)
     const requiredString = (key: 'name' | 'config' | 'group'): string => {
       const value = entry[key]
-      if (value === undefined) error('E_WORKSPACE_MISSING', `[[app]] number ${index + 1} has no ${key}`, `${path}.${key}`, at(undefined))
-      if (typeof value !== 'string' || value === '') error('E_WORKSPACE_TYPE', `${key} must be a non-empty string`, `${path}.${key}`, at(key))
+      if (value === undefined) fail('E_WORKSPACE_MISSING', `[[app]] number ${index + 1} has no ${key}`, `${path}.${key}`)
+      if (typeof value !== 'string' || value === '') fail('E_WORKSPACE_TYPE', `${key} must be a non-empty string`, `${path}.${key}`)
       return value as string
     }
     const name = requiredString('name')
     const nameProblem = appNameProblem(name)
-    if (nameProblem) error('E_APP_NAME', nameProblem, `${path}.name`, at('name'))
+    if (nameProblem) fail('E_APP_NAME', nameProblem, `${path}.name`)
     const app: WorkspaceApp = {name, config: requiredString('config'), group: requiredString('group')}
-    if (entry.local !== undefined) app.local = parseLocal(entry.local, `${path}.local`, (code, message, keyPath, key) => error(code, message, keyPath, at(key, 'local')))
+    if (entry.local !== undefined) app.local = parseLocal(entry.local, `${path}.local`, fail)
     return app
   })
 
   const seen = new Map<string, number>()
   apps.forEach((app, index) => {
     const first = seen.get(app.name)
-    if (first !== undefined) {
-      fail('E_DUPLICATE_APP', `app name "${app.name}" is used twice (also by [[app]] number ${first + 1})`, `app[${index}].name`, 'name', index)
-    }
+    if (first !== undefined) fail('E_DUPLICATE_APP', `app name "${app.name}" is used twice (also by [[app]] number ${first + 1})`, `app[${index}].name`)
     seen.set(app.name, index)
   })
 
@@ -67,21 +61,21 @@ export function parseWorkspace(text: string | Uint8Array, file: string): Workspa
 function parseLocal(
   value: unknown,
   path: string,
-  fail: (code: string, message: string, keyPath: string, key?: string) => never,
+  fail: (code: string, message: string, keyPath: string) => never,
 ): WorkspaceLocal {
   if (!isTable(value)) return fail('E_WORKSPACE_TYPE', 'local must be a table ([app.local])', path)
-  checkKeys(value, LOCAL_KEYS, `${path}.`, (key, message) => fail('E_WORKSPACE_KEY', message, `${path}.${key}`, key))
+  checkKeys(value, LOCAL_KEYS, `${path}.`, fail)
   const local: WorkspaceLocal = {}
   for (const key of ['command', 'cwd', 'env_file'] as const) {
     const v = value[key]
     if (v === undefined) continue
-    if (typeof v !== 'string') fail('E_WORKSPACE_TYPE', `${key} must be a string`, `${path}.${key}`, key)
+    if (typeof v !== 'string') fail('E_WORKSPACE_TYPE', `${key} must be a string`, `${path}.${key}`)
     local[key] = v as string
   }
   if (value.count !== undefined) {
     const count = value.count
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-      fail('E_WORKSPACE_COUNT', `count must be a whole number of instances (0 or more), not ${JSON.stringify(count)}`, `${path}.count`, 'count')
+      fail('E_WORKSPACE_COUNT', `count must be a whole number of instances (0 or more), not ${JSON.stringify(count)}`, `${path}.count`)
     }
     local.count = count as number
   }
@@ -92,11 +86,11 @@ function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
 
-function checkKeys(table: Record<string, unknown>, known: readonly string[], prefix: string, fail: (key: string, message: string) => never): void {
+function checkKeys(table: Record<string, unknown>, known: readonly string[], prefix: string, fail: (code: string, message: string, keyPath: string) => never): void {
   for (const key of Object.keys(table)) {
     if (known.includes(key)) continue
     const guess = known.find((k) => editDistance(k, key.toLowerCase()) <= 2)
-    fail(key, `unknown key "${prefix}${key}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`)
+    fail('E_WORKSPACE_KEY', `unknown key "${prefix}${key}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`, `${prefix}${key}`)
   }
 }
 

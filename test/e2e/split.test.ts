@@ -92,7 +92,7 @@ test('bad input exits non-zero with a located message and writes nothing', async
   await writeFile(broken, 'app = "x"\n[processes]\n  web = "a"\n  worker = \n')
   const cases: [string[], number, RegExp][] = [
     [[broken, '--out', out], 2, /^flotilla: .*fly\.toml:4:\d+: /m],
-    [[fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out], 2, /mounts\[0\].*--allow shared-volume/],
+    [[fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out], 2, /docecho__fly\.toml:46:1: mounts\[0\].*--allow shared-volume/],
     [[fixture('fly', 'Ganim__OpenSea-API__fly.toml'), '--out', out], 2, /nothing to split/],
     [[ACE, '--out', out, '--public', 'web'], 2, /--public: "web" is not a process group/],
     [[ACE, '--out', out, '--name', 'beat'], 2, /--name expects GROUP=APP/],
