@@ -1,0 +1,42 @@
+import type {YAMLMap} from 'yaml'
+import {header} from './github.js'
+import type {CiApp, CiPlan} from './plan.js'
+import {loadTemplate, render, spaceEntries} from './template.js'
+
+/** The GitLab pipeline: templates/gitlab-ci.yml plus one deploy job per app. */
+export async function renderGitlab(plan: CiPlan, templates: string): Promise<string> {
+  const doc = await loadTemplate(templates, 'gitlab-ci.yml')
+  const cd = plan.workdir === '' ? [] : [`cd ${plan.workdir}`]
+  const setup = plan.install ? [plan.install] : []
+  doc.setIn(['variables', 'FLYCTL_VERSION'], plan.flyctlVersion)
+  ;(doc.getIn(['variables', 'FLYCTL_VERSION'], true) as {comment?: string | null}).comment = null
+  const script = (key: string, command: string): void => {
+    const node = doc.createNode([...setup, ...cd, command])
+    doc.setIn([key, 'script'], node)
+  }
+  if (plan.splitCheck) script('check', `${plan.flotilla} split --check`)
+  else {
+    doc.delete('check')
+    doc.setIn(['stages'], doc.createNode(['test', 'release', 'deploy'], {flow: true}))
+  }
+  script('test', `${plan.flotilla} exec -- ${plan.test}`)
+  const job = (app: CiApp, stage: string): unknown => doc.createNode({
+    extends: '.fly-deploy',
+    stage,
+    resource_group: `fly-${app.name}`,
+    rules: [
+      {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DEPLOY_ALL == "true"'},
+      {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', changes: [...app.paths, ...plan.shared]},
+    ],
+    script: [...cd, `flyctl deploy --remote-only -c ${app.config}`],
+  })
+  const root = doc.contents as YAMLMap
+  if (plan.release) root.add(doc.createPair(`deploy:${plan.release.name}`, job(plan.release, 'release')))
+  for (const app of plan.apps) root.add(doc.createPair(`deploy:${app.name}`, job(app, 'deploy')))
+  for (const key of ['check', 'test']) {
+    const node = doc.getIn([key, 'script'], true) as YAMLMap | undefined
+    if (node) (node as {comment?: string | null}).comment = null
+  }
+  spaceEntries(root)
+  return render(doc, header(plan))
+}

@@ -1,0 +1,58 @@
+// Public surface of src/ci (docs/internal-apis.md).
+import {readFile} from 'node:fs/promises'
+import {join, relative} from 'node:path'
+import {FlotillaError} from '../errors.js'
+import {writeFilesAtomic} from '../importers/index.js'
+import {renderGithub} from './github.js'
+import {renderGitlab} from './gitlab.js'
+import {packageRoot} from './package-root.js'
+import {type CiOptions, type CiPlan, FLYCTL_VERSION, planCi} from './plan.js'
+
+export {FLYCTL_VERSION}
+export type {CiApp, CiOptions, CiPlan} from './plan.js'
+
+export interface CiReport {
+  provider: CiOptions['provider']
+  file: string
+  /** false when the file already held exactly these bytes. */
+  written: boolean
+  release?: string
+  apps: {name: string; config: string; paths: string[]}[]
+  shared: string[]
+  warnings: string[]
+  steps: string[]
+}
+
+/** Plans and renders the workflow for the workspace in `options.dir`, without writing it. */
+export async function generateCi(options: CiOptions, invocation: string): Promise<{plan: CiPlan; content: string}> {
+  const root = packageRoot()
+  const plan = await planCi(options, root.version, invocation)
+  const templates = join(root.dir, 'templates')
+  const content = options.provider === 'github' ? await renderGithub(plan, templates) : await renderGitlab(plan, templates)
+  return {plan, content}
+}
+
+/** Writes the workflow; an existing different file is only replaced with `force`. */
+export async function writeCi(options: CiOptions & {force: boolean}, invocation: string): Promise<CiReport> {
+  const {plan, content} = await generateCi(options, invocation)
+  const existing = await readFile(plan.out, 'utf8').catch(() => undefined)
+  if (existing !== undefined && existing !== content && !options.force) {
+    throw new FlotillaError('E_EXISTS', `${relative(process.cwd(), plan.out) || plan.out} already exists and differs; --force replaces it`)
+  }
+  const {mkdir} = await import('node:fs/promises')
+  await mkdir(join(plan.out, '..'), {recursive: true})
+  if (existing !== content) await writeFilesAtomic([{path: plan.out, content}])
+  const all = [...(plan.release ? [plan.release] : []), ...plan.apps]
+  return {
+    provider: plan.provider, file: plan.out, written: existing !== content,
+    ...(plan.release ? {release: plan.release.name} : {}),
+    apps: all, shared: plan.shared, warnings: plan.warnings,
+    steps: [
+      ...all.map((a) => `fly apps create ${a.name}   # once, if it does not exist yet`),
+      plan.provider === 'github'
+        ? 'gh secret set FLY_API_TOKEN --body "$(fly tokens create org)"   # or a deploy token per app, see docs/ci.md'
+        : 'set FLY_API_TOKEN as a masked, protected CI/CD variable (Settings > CI/CD > Variables)',
+    ],
+  }
+}
+export {renderCiReport} from './report.js'

@@ -1,0 +1,139 @@
+import {readFile, stat} from 'node:fs/promises'
+import {dirname, join, relative, resolve, sep} from 'node:path'
+import {parseToml} from '../config/index.js'
+import {FlotillaError} from '../errors.js'
+import {findWorkspace, parseWorkspace} from '../workspace/index.js'
+import {dockerfileSources} from './dockerfile.js'
+
+/** flyctl release the generated workflows install unless --flyctl-version says otherwise. */
+export const FLYCTL_VERSION = '0.4.87'
+
+export interface CiOptions {
+  provider: 'github' | 'gitlab'
+  /** Directory holding flotilla.toml. */
+  dir: string
+  out?: string
+  test?: string
+  branch: string
+  flyctlVersion: string
+}
+
+export interface CiApp {
+  name: string
+  /** Config path as `flyctl deploy -c` takes it: relative to the workspace directory. */
+  config: string
+  /** Path filters (repository-relative globs) whose changes redeploy this app. */
+  paths: string[]
+}
+
+export interface CiPlan {
+  provider: CiOptions['provider']
+  /** Repository root: where the workflow runs and path filters are rooted. */
+  root: string
+  /** The workflow file to write (absolute). */
+  out: string
+  /** Workspace directory relative to the root ('' = the root). */
+  workdir: string
+  /** The workspace came from `flotilla split`: check it is up to date. */
+  splitCheck: boolean
+  test: string
+  /** How to get flotilla: from the project's lockfile, or npx of this version. */
+  install?: string
+  flotilla: string
+  release?: CiApp
+  apps: CiApp[]
+  /** Changes here redeploy every app. */
+  shared: string[]
+  flyctlVersion: string
+  branch: string
+  regenerate: string
+  warnings: string[]
+}
+
+/** Reads flotilla.toml, each app's config and Dockerfile, and plans the workflow. */
+export async function planCi(options: CiOptions, flotillaVersion: string, invocation: string): Promise<CiPlan> {
+  const found = await findWorkspace(options.dir)
+  if (found?.kind !== 'workspace') {
+    throw new FlotillaError('E_NO_WORKSPACE', `no flotilla.toml in ${options.dir}: run \`flotilla split\` or \`flotilla import … --to apps\` first`)
+  }
+  const workspace = parseWorkspace(await readFile(found.path), found.path)
+  const root = await repositoryRoot(workspace.dir)
+  const rel = (path: string): string => relative(root, path).split(sep).join('/')
+  const out = resolve(options.out ?? join(root, options.provider === 'github' ? '.github/workflows/fly-deploy.yml' : '.gitlab-ci.yml'))
+  const warnings: string[] = []
+  const apps: (CiApp & {releaseCommand?: string})[] = []
+  for (const app of workspace.apps) {
+    const configPath = resolve(workspace.dir, app.config)
+    const config = parseToml(await readFile(configPath).catch((error: Error) => {
+      throw new FlotillaError('E_READ', `cannot read ${app.config} (app ${app.name}): ${error.message}`)
+    }), configPath) as {build?: {image?: string; dockerfile?: string; ignorefile?: string; builder?: string}; deploy?: {release_command?: string}}
+    const paths = [rel(configPath), ...(await buildInputs(config.build ?? {}, dirname(configPath), workspace.dir, rel, warnings, app.name))]
+    apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], ...(config.deploy?.release_command ? {releaseCommand: config.deploy.release_command} : {})})
+  }
+  const owners = apps.filter((a) => a.releaseCommand)
+  if (owners.length > 1) warnings.push(`${owners.map((a) => a.name).join(', ')} all have a release_command: ${owners[0]?.name} deploys first, the others with the rest`)
+  const release = owners[0]
+  const test = options.test ?? (await defaultTest(workspace.dir, root))
+  const lockfile = await exists(join(root, 'package-lock.json'))
+  const hasFlotilla = lockfile && /"flotilla"\s*:/.test(await readFile(join(root, 'package.json'), 'utf8').catch(() => ''))
+  return {
+    provider: options.provider, root, out, workdir: rel(workspace.dir), splitCheck: workspace.source !== undefined, test,
+    ...(lockfile ? {install: 'npm ci'} : {}),
+    flotilla: hasFlotilla ? 'npx flotilla' : `npx --yes flotilla@${flotillaVersion}`,
+    ...(release ? {release: strip(release)} : {}),
+    apps: apps.filter((a) => a !== release).map(strip),
+    shared: [rel(found.path), rel(out)],
+    flyctlVersion: options.flyctlVersion, branch: options.branch, regenerate: invocation, warnings,
+  }
+}
+
+function strip(app: CiApp & {releaseCommand?: string}): CiApp {
+  return {name: app.name, config: app.config, paths: app.paths}
+}
+
+/**
+ * What an app's image is built from. `flyctl deploy -c` from the workspace directory builds with
+ * that directory as context (fly-platform.md 3.1); the Dockerfile's COPY/ADD sources narrow it.
+ */
+async function buildInputs(build: {image?: string; dockerfile?: string; ignorefile?: string; builder?: string}, configDir: string,
+  context: string, rel: (p: string) => string, warnings: string[], app: string): Promise<string[]> {
+  if (build.image) return []
+  const whole = [`${rel(context) === '' ? '' : `${rel(context)}/`}**`]
+  if (build.builder) return whole
+  const dockerfile = build.dockerfile ? resolve(configDir, build.dockerfile) : join(context, 'Dockerfile')
+  const ignorefile = build.ignorefile ? resolve(configDir, build.ignorefile) : join(context, '.dockerignore')
+  const text = await readFile(dockerfile, 'utf8').catch(() => undefined)
+  if (text === undefined) {
+    warnings.push(`${app}: ${rel(dockerfile)} not found; any change in ${rel(context) || 'the repository'} redeploys it`)
+    return whole
+  }
+  const sources = dockerfileSources(text)
+  if (!sources) return whole
+  const inContext = (p: string): string => rel(join(context, p))
+  // A directory's files change, not the directory: match what is below it.
+  const patterns = await Promise.all(sources.map(async (s) => {
+    if (/[*?[]/.test(s)) return [inContext(s)]
+    const info = await stat(join(context, s)).catch(() => undefined)
+    return info?.isFile() ? [inContext(s)] : info?.isDirectory() ? [`${inContext(s)}/**`] : [inContext(s), `${inContext(s)}/**`]
+  }))
+  return [rel(dockerfile), rel(ignorefile), ...patterns.flat()]
+}
+
+async function defaultTest(dir: string, root: string): Promise<string> {
+  for (const candidate of [dir, root]) {
+    const pjson = await readFile(join(candidate, 'package.json'), 'utf8').catch(() => undefined)
+    if (pjson && (JSON.parse(pjson) as {scripts?: {test?: string}}).scripts?.test) return 'npm test'
+  }
+  throw new FlotillaError('E_NO_TEST', 'no test command found (no "test" script in package.json): pass --test CMD')
+}
+
+async function repositoryRoot(dir: string): Promise<string> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (await exists(join(current, '.git'))) return current
+    if (dirname(current) === current) return dir
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}

@@ -1,0 +1,14 @@
+import {relative} from 'node:path'
+import {styleText} from 'node:util'
+import type {CiReport} from './index.js'
+
+export function renderCiReport(report: CiReport, cwd = process.cwd()): string {
+  const out = [`${report.written ? 'Wrote' : 'Unchanged:'} ${relative(cwd, report.file) || report.file} (${report.provider}).`, '']
+  if (report.release) out.push(`Deploys ${report.release} first (it owns release_command), then the others in parallel.`)
+  out.push(styleText('bold', 'Path filters (a change here redeploys the app):'))
+  for (const app of report.apps) out.push(`  ${app.name}: ${app.paths.join(' ')}`)
+  out.push(`  every app: ${report.shared.join(' ')}`)
+  for (const w of report.warnings) out.push(`${styleText('yellow', 'warning')}: ${w}`)
+  out.push('', styleText('bold', 'Next steps'), ...report.steps.map((s) => `  ${s}`))
+  return out.join('\n')
+}
