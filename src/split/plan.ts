@@ -39,6 +39,9 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
     warnings.push({code: 'W_STATICS_MOVED', path: 'statics', message: `[[statics]] stay with the public app ${names.get(publicGroup)}; ${others.join(', ')} no longer serve them`})
   }
   const hasRelease = RELEASE_KEYS.some((key) => config.deploy?.[key] !== undefined)
+  if (!hasRelease && options.releaseIn !== undefined) {
+    warnings.push({code: 'W_RELEASE_UNUSED', path: 'deploy', message: '--release-in has no effect: there is no release_command'})
+  }
   if (hasRelease) {
     const others = groups.filter((g) => g !== releaseGroup).map((g) => names.get(g))
     warnings.push({code: 'W_RELEASE_ONE_APP', path: 'deploy.release_command', message: `release_command runs only in ${names.get(releaseGroup)} (choose with --release-in GROUP); ${others.join(', ')} no longer run it`})

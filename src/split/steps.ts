@@ -14,7 +14,7 @@ export function planSteps(apps: PlannedApp[], original: FlyConfig, outDisplay: s
   const steps = fresh.map((app) => `fly apps create ${app.name}`)
   if (original.app !== undefined) steps.push(`fly secrets list -a ${original.app}  # names of the secrets to copy; values cannot be read back`)
   for (const app of fresh) {
-    steps.push(`fly secrets import --stage -a ${app.name} < ${app.name}.secrets.env  # NAME=VALUE lines ${app.name} needs; keep this file out of git`)
+    steps.push(`fly secrets import --stage -a ${app.name} < ${app.name}.secrets.env  # NAME=VALUE lines; keep out of git`)
   }
   for (const app of fresh) {
     for (const mount of app.fly.mounts ?? []) {

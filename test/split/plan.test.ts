@@ -96,6 +96,9 @@ test('release_command goes to exactly one app: the public one, or --release-in',
   assert.equal(app(moved, 'web').fly.deploy?.release_command, undefined)
   assert.equal(app(moved, 'worker').fly.deploy?.release_command, 'bin/migrate')
   assert.match(moved.steps.find((s) => s.startsWith('fly deploy'))!, /fly\.worker\.toml$/, 'the release app deploys first')
+  const none = plan(SHOP.replace('release_command = "bin/migrate"', ''), {releaseIn: 'worker'})
+  assert.ok(none.apps.every((a) => !a.release))
+  assert.ok(codes(none).includes('W_RELEASE_UNUSED'))
 })
 
 test('[[statics]] stay with the public app', () => {
