@@ -41,8 +41,9 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
   const apps = order.map((group): PlannedApp => {
     const name = names.get(group)!
     const context: PeerContext = {group, originalApp: config.app, apps: names, ports}
-    const fly = appConfig(flats.get(group)!, {group, name, isPublic: group === publicGroup, isRelease: group === releaseGroup, relocate: options.relocate ?? ''}, context, warnings)
-    return {name, group, config: `fly.${group}.toml`, public: group === publicGroup, release: hasRelease && group === releaseGroup, fly, received: sectionSummary(fly)}
+    const roles = {publicApp: names.get(publicGroup)!, releaseApp: names.get(releaseGroup)!, relocate: options.relocate ?? ''}
+    const {fly, changes} = appConfig(flats.get(group)!, {group, name, ...roles}, context, warnings)
+    return {name, group, config: `fly.${group}.toml`, public: group === publicGroup, release: hasRelease && group === releaseGroup, fly, received: sectionSummary(fly), changes}
   })
 
   // Headers name the source relative to the output, so they do not depend on the caller's cwd.
@@ -60,39 +61,48 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
   }
 }
 
-/** The config of one new app: the flattened group, minus what belongs to one app only. */
+/**
+ * The config of one new app: the flattened group, minus what belongs to one app only, with peers
+ * and paths adjusted. Returns what it changed, one line each, for the report.
+ */
 function appConfig(
   flat: FlyConfig,
-  app: {group: string; name: string; isPublic: boolean; isRelease: boolean; relocate: string},
+  app: {group: string; name: string; publicApp: string; releaseApp: string; relocate: string},
   context: PeerContext,
   warnings: SplitWarning[],
-): FlyConfig {
+): {fly: FlyConfig; changes: string[]} {
   const fly: FlyConfig = structuredClone(flat)
+  const changes: string[] = []
   fly.app = app.name
   // The output has one [processes] entry, so flyctl requires every filterable section to name it.
   for (const section of groupFilters(fly)) section.processes = [app.group]
-  if (!app.isPublic) delete fly.statics
-  if (!app.isRelease && fly.deploy) {
+  if (app.name !== app.publicApp && fly.statics) {
+    delete fly.statics
+    changes.push(`dropped [[statics]] (served by ${app.publicApp})`)
+  }
+  if (app.name !== app.releaseApp && fly.deploy && RELEASE_KEYS.some((key) => fly.deploy?.[key] !== undefined)) {
     for (const key of RELEASE_KEYS) delete fly.deploy[key]
     if (Object.keys(fly.deploy).length === 0) delete fly.deploy
+    changes.push(`dropped release_command (runs in ${app.releaseApp})`)
   }
   if (fly.build && app.relocate) {
     for (const key of ['dockerfile', 'ignorefile'] as const) {
       const path = fly.build[key]
-      if (path && !/^[a-z]+:\/\//i.test(path) && !posix.isAbsolute(path)) fly.build[key] = posix.normalize(posix.join(app.relocate, path))
+      if (!path || /^[a-z]+:\/\//i.test(path) || posix.isAbsolute(path)) continue
+      fly.build[key] = posix.normalize(posix.join(app.relocate, path))
+      changes.push(`build.${key}: ${path} -> ${fly.build[key]}`)
     }
   }
-  if (fly.env) {
-    for (const [key, value] of Object.entries(fly.env)) {
-      const result = rewritePeers(value, context)
-      fly.env[key] = result.text
-      for (const rewrite of result.rewrites) {
-        warnings.push({code: 'W_ENV_REWRITTEN', path: `env.${key}`, message: `${app.name}: ${key} ${rewrite.from} -> ${rewrite.to} (${rewrite.why})`})
-      }
-      for (const finding of result.findings) warnings.push({code: 'W_PEER_CHECK', path: `env.${key}`, message: `${app.name}: ${key}: ${finding.why}`})
+  for (const [key, value] of Object.entries(fly.env ?? {})) {
+    const result = rewritePeers(value, context)
+    fly.env![key] = result.text
+    for (const rewrite of result.rewrites) {
+      changes.push(`env ${key}: ${rewrite.from} -> ${rewrite.to}`)
+      warnings.push({code: 'W_ENV_REWRITTEN', path: `env.${key}`, message: `${app.name}: ${key} ${rewrite.from} -> ${rewrite.to} (${rewrite.why})`})
     }
+    for (const finding of result.findings) warnings.push({code: 'W_PEER_CHECK', path: `env.${key}`, message: `${app.name}: ${key}: ${finding.why}`})
   }
-  return fly
+  return {fly, changes}
 }
 
 /**

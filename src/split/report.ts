@@ -24,6 +24,7 @@ export function renderSplitReport(
     const roles = [app.public ? `keeps app ${original} (its hostname, IPs, certificates, volumes, secrets)` : 'new app', app.release ? 'runs release_command' : '']
     lines.push(`  ${app.name.padEnd(width)}  group ${app.group} -> ${report.apps[i]?.config ?? app.config}; ${roles.filter(Boolean).join(', ')}`)
     for (const item of app.received) lines.push(`  ${' '.repeat(width)}    ${item}`)
+    for (const change of app.changes) lines.push(`  ${' '.repeat(width)}    ~ ${change}`)
   })
   const unchanged = report.files.length - opts.changed.length
   const verb = opts.mode === 'write' ? 'Wrote' : 'Would write'

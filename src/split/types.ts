@@ -38,6 +38,8 @@ export interface PlannedApp {
   fly: FlyConfig
   /** What this app received, one short line each, for the report. */
   received: string[]
+  /** What the split dropped or rewrote in this app's config, one line each. */
+  changes: string[]
 }
 
 export interface SplitWarning {

@@ -129,6 +129,13 @@ test('[env] peers that point at another group are rewritten to <newapp>.internal
   assert.equal(app(p, 'redis').fly.env?.REDIS_URL, 'redis://localhost:6379/0')
   const rewrites = p.warnings.filter((w) => w.code === 'W_ENV_REWRITTEN').map((w) => w.message)
   assert.ok(rewrites.includes('shop-worker: REDIS_URL localhost:6379 -> shop-redis.internal:6379 (port 6379 is group "redis", now app shop-redis)'), rewrites.join('\n'))
+  assert.deepEqual(app(p, 'worker').changes, [
+    'dropped [[statics]] (served by shop)',
+    'dropped release_command (runs in shop)',
+    'env REDIS_URL: localhost:6379 -> shop-redis.internal:6379',
+    'env SELF: 127.0.0.1:8080 -> shop.internal:8080',
+  ])
+  assert.deepEqual(app(p, 'web').changes, [])
   const moved = plan(SHOP, {public: 'worker'})
   assert.equal(app(moved, 'redis').fly.env?.API, 'http://shop-web.internal:8080', '<group>.process.<app>.internal of a moved group')
 })
