@@ -135,7 +135,7 @@ test('[env] peers that point at another group are rewritten to <newapp>.internal
     'env REDIS_URL: localhost:6379 -> shop-redis.internal:6379',
     'env SELF: 127.0.0.1:8080 -> shop.internal:8080',
   ])
-  assert.deepEqual(app(p, 'web').changes, [])
+  assert.deepEqual(app(p, 'web').changes, ['env REDIS_URL: localhost:6379 -> shop-redis.internal:6379'], 'the public app keeps statics and release_command')
   const moved = plan(SHOP, {public: 'worker'})
   assert.equal(app(moved, 'redis').fly.env?.API, 'http://shop-web.internal:8080', '<group>.process.<app>.internal of a moved group')
 })
