@@ -1,8 +1,9 @@
 import {readFile} from 'node:fs/promises'
 import {basename, dirname, join, relative, resolve} from 'node:path'
 import {stringify} from 'smol-toml'
-import {parseToml} from '../config/index.js'
+import {loadFlyConfig, parseToml, serialiseFlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
+import {planSplit, type SplitPlan} from '../split/index.js'
 import {serialiseWorkspace} from '../workspace/index.js'
 import {writeFilesAtomic} from './atomic-write.js'
 import {groupLabel, HTTP_PORT, quoteArgv} from './command.js'
@@ -63,24 +64,24 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     files.push({path: configPath, content: `# ${header}\n\n${stringify(config)}`})
     report.apps.push({name: app, config: configPath, groups: plan.groups.map((g) => g.name)})
   } else {
+    if (plan.groups.length < 2) throw new FlotillaError('E_NOTHING_TO_SPLIT', `${plan.file} defines one process: there is one app to make, use --to groups`)
     const dir = dirname(configPath)
-    const http = plan.groups.find((g) => g.http)
-    const releaseOwner = http ?? plan.groups[0]
-    const apps = plan.groups.map((group) => ({group, name: group === http ? app : `${app}-${group.name}`, config: `fly.${group.name}.toml`}))
-    if (existing) warn('W_SECTIONS_NOT_SPLIT', `only app-wide settings of ${configPath} are copied into each app; to carry services, mounts and checks per group, import --to groups and run \`flotilla split\``)
-    for (const {group, name, config} of apps) {
-      const toml = appConfig(plan, group, name, existing?.toml, group === releaseOwner)
-      files.push({path: join(dir, config), content: `# ${header}\n\n${stringify(toml)}`})
-    }
-    const workspace = serialiseWorkspace({apps: apps.map(({group, name, config}) => ({name, config, group: group.name,
-      ...(group.autostart === false ? {local: {count: 0}} : group.count ? {local: {count: group.count}} : {})}))}, header)
+    const split = splitApps(plan, existing?.toml ?? {app}, configPath)
+    for (const w of split.warnings) warn(w.code, w.message)
+    files.push(...split.apps.map((a) => ({path: join(dir, a.config), content: serialiseFlyConfig(a.fly, header)})))
+    const workspace = serialiseWorkspace({apps: split.apps.map(({name, config, group}) => {
+      const imported = plan.groups.find((g) => g.name === group)
+      return {name, config, group, ...(imported?.autostart === false ? {local: {count: 0}} : imported?.count ? {local: {count: imported.count}} : {})}
+    })}, header)
     files.push({path: join(dir, 'flotilla.toml'), content: workspace})
     if (!options.force) {
       const taken = (await Promise.all(files.map(async (f) => ((await exists(f.path)) ? f.path : undefined)))).filter(Boolean)
       if (taken.length > 0) throw new FlotillaError('E_EXISTS', `${taken.map((p) => relative(process.cwd(), p!)).join(', ')} already exist${taken.length === 1 ? 's' : ''}; --force overwrites`)
     }
-    report.apps.push(...apps.map(({group, name, config}) => ({name, config: join(dir, config), groups: [group.name]})))
-    report.steps.push(...apps.map(({name}) => `fly apps create ${name}`))
+    report.apps.push(...split.apps.map(({name, config, group}) => ({name, config: join(dir, config), groups: [group]})))
+    // split assumes the original app exists; an import may be its first appearance
+    if (!existing) report.steps.push(`fly apps create ${app}`)
+    report.steps.push(...split.steps)
   }
   for (const group of plan.groups) {
     if (group.count && group.count > 1) report.steps.push(`fly scale count ${group.name}=${group.count}${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}`)
@@ -106,11 +107,35 @@ async function exists(path: string): Promise<boolean> {
   return readFile(path).then(() => true, () => false)
 }
 
-/** One fly.toml holding every group: per-group variables move into the command (`env K=V …`). */
-function groupsConfig(plan: ImportPlan, base: Toml, warn: (code: string, message: string) => void): Toml {
+/**
+ * The apps of `flotilla split` run on the groups: its planner names them, gives the http group the
+ * original name and the release command, and filters every section per group. Then each app
+ * gets back what only its program had: its variables in [env], its kill_signal and kill_timeout.
+ */
+function splitApps(plan: ImportPlan, base: Toml, configPath: string): SplitPlan {
+  const text = stringify(groupsConfig(plan, base, () => undefined, false))
+  const {config} = loadFlyConfig(text, configPath)
+  const http = plan.groups.find((g) => g.http)
+  const split = planSplit(config, {file: configPath, source: basename(configPath), ...(http ? {public: http.name} : {})})
+  for (const app of split.apps) {
+    const group = plan.groups.find((g) => g.name === app.group)
+    if (!group) continue
+    if (group.env) app.fly.env = {...app.fly.env, ...group.env}
+    const signal = group.killSignal ?? (base.kill_signal as string | undefined)
+    const timeout = group.killTimeout === undefined ? (base.kill_timeout as string | undefined) : `${group.killTimeout}s`
+    if (signal) app.fly.kill_signal = signal
+    else delete app.fly.kill_signal
+    if (timeout) app.fly.kill_timeout = timeout
+    else delete app.fly.kill_timeout
+  }
+  return split
+}
+
+/** One fly.toml holding every group: per-group variables move into the command (`env K=V …`) unless `foldEnv` is false. */
+function groupsConfig(plan: ImportPlan, base: Toml, warn: (code: string, message: string) => void, foldEnv = true): Toml {
   const config: Toml = {...base}
   config.env = {...plan.env, ...(base.env as Toml | undefined)}
-  config.processes = Object.fromEntries(plan.groups.map((g) => [g.name, withEnv(g)]))
+  config.processes = Object.fromEntries(plan.groups.map((g) => [g.name, foldEnv ? withEnv(g) : g.command]))
   const signals = new Set(plan.groups.map((g) => g.killSignal).filter(Boolean))
   const timeouts = new Set(plan.groups.map((g) => g.killTimeout).filter((t) => t !== undefined))
   const signal = plan.groups.find((g) => g.killSignal)?.killSignal
@@ -127,23 +152,6 @@ function groupsConfig(plan: ImportPlan, base: Toml, warn: (code: string, message
   const restarts = plan.groups.filter((g) => g.restart).map((g) => ({...g.restart, processes: [g.name]}))
   if (restarts.length > 0) config.restart = [...((base.restart as Toml[] | undefined) ?? []), ...restarts]
   if (Object.keys(config.env as Toml).length === 0) delete config.env
-  return config
-}
-
-/** The fly.toml of one app of the workspace: its group, its variables, app-wide settings copied. */
-function appConfig(plan: ImportPlan, group: ImportedGroup, app: string, base: Toml | undefined, ownsRelease: boolean): Toml {
-  const config: Toml = {app}
-  for (const key of ['primary_region', 'swap_size_mb', 'console_command', 'build', 'experimental'] as const) {
-    if (base?.[key] !== undefined) config[key] = base[key]
-  }
-  if (group.killSignal) config.kill_signal = group.killSignal
-  if (group.killTimeout !== undefined) config.kill_timeout = `${group.killTimeout}s`
-  const env = {...plan.env, ...(base?.env as Toml | undefined), ...group.env}
-  if (Object.keys(env).length > 0) config.env = env
-  config.processes = {[group.name]: group.command}
-  if (ownsRelease && plan.releaseCommand) config.deploy = {release_command: plan.releaseCommand}
-  if (group.http) config.http_service = {...httpService(), processes: [group.name]}
-  if (group.restart) config.restart = [{...group.restart, processes: [group.name]}]
   return config
 }
 

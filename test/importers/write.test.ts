@@ -47,7 +47,7 @@ test('--to apps writes one fly.<group>.toml per group and a flotilla.toml that p
   assert.equal(worker.deploy, undefined)
   assert.equal(worker.http_service, undefined)
   assert.deepEqual(plain(web.env), {PORT: '8080'})
-  assert.deepEqual(report.steps, ['fly apps create shop', 'fly apps create shop-worker'])
+  assert.deepEqual(report.steps.filter((s) => /^fly (apps create|deploy)/.test(s)), ['fly apps create shop', 'fly apps create shop-worker', 'fly deploy -c fly.web.toml', 'fly deploy -c fly.worker.toml'])
   await assert.rejects(writeImport(importProcfile(procfile, 'Procfile'), {...options(dir, {to: 'apps'}), app: 'shop'}), (e: FlotillaError) => e.code === 'E_EXISTS')
 })
 
