@@ -70,6 +70,10 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     existingLocal: local,
   }))
   const files = (await compareWithDisk(plan.files, outDir)).map(keepEditedWorkspace)
+  const clobbered = files.find((state) => state.absolute === configPath)
+  if (clobbered) {
+    throw new FlotillaError('E_OUT_IS_SOURCE', `${source} would be overwritten by the split of its own group; write the split elsewhere with --out DIR`)
+  }
   const label = (state: FileState) => show(state.absolute)
   const changed = files.filter((state) => state.status !== 'same').map(label)
   const report: SplitReport = {

@@ -110,6 +110,17 @@ test('bad input exits non-zero with a located message and writes nothing', async
   assert.deepEqual(JSON.parse(json.stdout).error.code, 'E_SHARED_VOLUME')
 })
 
+test('a source named like an output is never overwritten', async (t) => {
+  const dir = await tempDir(t)
+  const source = join(dir, 'fly.web.toml')
+  const text = 'app = "shop"\n[processes]\n  web = "serve"\n  worker = "work"\n'
+  await writeFile(source, text)
+  const result = await runCli(['split', source, '--force'])
+  assert.equal(result.code, 2)
+  assert.match(result.stderr, /fly\.web\.toml would be overwritten .* --out DIR/)
+  assert.deepEqual(await snapshot(dir), {'fly.web.toml': text})
+})
+
 test('one conflicting file stops every write', async (t) => {
   const out = await tempDir(t)
   await writeFile(join(out, 'fly.mcp.toml'), 'app = "mine"\n')
