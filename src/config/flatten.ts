@@ -21,7 +21,16 @@ export function vmForGroup(vms: readonly Vm[] | undefined, group: string): Vm | 
   return candidates.findLast((vm) => vm.processes?.includes(group)) ?? candidates[0]
 }
 
+/** flyctl's `Config.Flatten(group)`; the result shares nothing with the input. */
 export function flatten(config: FlyConfig, group?: string): FlyConfig {
+  return structuredClone(flattenView(config, group))
+}
+
+/**
+ * The flattened config as a read-only view: re-tagged sections are new objects, everything else
+ * is shared with the input. For callers that only read it (toMachineConfig, validation).
+ */
+export function flattenView(config: FlyConfig, group?: string): FlyConfig {
   const fallback = defaultGroup(config)
   const g = group || fallback
   const matches = (filter: readonly string[] | undefined): boolean => groupMatches(filter, g, fallback)
@@ -29,38 +38,31 @@ export function flatten(config: FlyConfig, group?: string): FlyConfig {
     const kept = sections?.filter((s) => matches(s.processes)).map((s) => ({...s, processes: [g]}))
     return kept?.length ? kept : undefined
   }
-  const out: FlyConfig = structuredClone(config)
-  const set = <K extends keyof FlyConfig>(key: K, value: FlyConfig[K] | undefined): void => {
-    if (value === undefined) delete out[key]
-    else out[key] = value
+  const {processes, checks, http_service: http} = config
+  const vm = vmForGroup(config.vm, g)
+  const sections: {[K in keyof FlyConfig]?: FlyConfig[K] | undefined} = {
+    // [processes]: only G's command, so the flattened config's default group is G.
+    processes: nonEmpty(Object.entries(processes ?? {}).filter(([name]) => name === g || (name === '' && g === fallback))),
+    // [checks]: matching checks, re-tagged with G.
+    checks: nonEmpty(Object.entries(checks ?? {}).filter(([, c]) => matches(c.processes)).map(([name, c]) => [name, {...c, processes: [g]}])),
+    http_service: http && matches(http.processes) ? {...http, processes: [g]} : undefined,
+    // [[services]], [[mounts]], [[files]], [[metrics]], [[restart]]: every matching entry, in order.
+    services: only(config.services),
+    mounts: only(config.mounts),
+    files: only(config.files),
+    metrics: only(config.metrics),
+    restart: only(config.restart),
+    // [[vm]]: the one most specific entry; its host_dedication_id overrides the top-level one.
+    vm: vm ? [{...vm, processes: [g]}] : undefined,
+    host_dedication_id: vm?.host_dedication_id || config.host_dedication_id,
   }
-
-  // [processes]: only G's command, so the flattened config's default group is G.
-  if (out.processes) {
-    const entries = Object.entries(out.processes).filter(([name]) => name === g || (name === '' && g === fallback))
-    set('processes', entries.length ? Object.fromEntries(entries) : undefined)
+  // Everything else is shared unchanged; keys keep the input's order.
+  const out: FlyConfig = {}
+  for (const key of new Set([...Object.keys(config), ...Object.keys(sections)])) {
+    const value = Object.hasOwn(sections, key) ? sections[key] : config[key]
+    if (value !== undefined) out[key] = value
   }
-
-  // [checks]: matching checks, re-tagged with G.
-  if (out.checks) {
-    const entries = Object.entries(out.checks).filter(([, check]) => matches(check.processes))
-    set('checks', entries.length ? Object.fromEntries(entries.map(([name, check]) => [name, {...check, processes: [g]}])) : undefined)
-  }
-
-  // [http_service]
-  if (out.http_service) set('http_service', matches(out.http_service.processes) ? {...out.http_service, processes: [g]} : undefined)
-
-  // [[services]], [[mounts]], [[files]], [[metrics]], [[restart]]: every matching entry, in order.
-  set('services', only(out.services))
-  set('mounts', only(out.mounts))
-  set('files', only(out.files))
-  set('metrics', only(out.metrics))
-  set('restart', only(out.restart))
-
-  // [[vm]]: the one most specific entry; its host_dedication_id overrides the top-level one.
-  const vm = vmForGroup(out.vm, g)
-  set('vm', vm ? [{...vm, processes: [g]}] : undefined)
-  if (vm?.host_dedication_id) out.host_dedication_id = vm.host_dedication_id
-
   return out
 }
+
+const nonEmpty = <T>(entries: [string, T][]): Record<string, T> | undefined => (entries.length ? Object.fromEntries(entries) : undefined)

@@ -25,8 +25,8 @@ export function loadFlyConfig(text: string | Uint8Array, file: string): {config:
     warning: (keyPath, code, message) => void findings.push({severity: 'warning', code, message, keyPath}),
   }) as FlyConfig
   findings.push(...validateFlyConfig(config))
-  const locator = new KeyLocator(source)
-  const diagnostics = findings.map((finding) => locate(finding, file, sourcePath(finding.keyPath, moved), locator))
+  const locator = findings.length ? new KeyLocator(source) : undefined // most files have nothing to locate
+  const diagnostics = findings.map((finding) => locate(finding, file, sourcePath(finding.keyPath, moved), locator!))
   return {config, diagnostics: diagnostics.sort(byPosition)}
 }
 
@@ -57,6 +57,8 @@ const byPosition = (a: Diagnostic, b: Diagnostic): number =>
 /** smol-toml's tables have null prototypes; consumers get ordinary objects (dates stay TomlDate). */
 function toPlain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toPlain)
-  if (isTable(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]))
-  return value
+  if (!isTable(value)) return value
+  const plain: Table = {}
+  for (const key of Object.keys(value)) plain[key] = toPlain(value[key])
+  return plain
 }

@@ -171,6 +171,7 @@ export class KeyLocator {
 }
 
 function unescapeBasic(raw: string): string {
+  if (!raw.includes('\\')) return raw
   try {
     return JSON.parse(`"${raw.replace(/\\U([0-9a-fA-F]{8})/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))}"`) as string
   } catch {

@@ -5,7 +5,7 @@
  * (flyctl applies every file to every group at deploy time).
  */
 import {FlotillaError} from '../errors.js'
-import {flatten} from './flatten.js'
+import {flattenView} from './flatten.js'
 import {shellSplit} from './shell-split.js'
 import {MiB, parseSize} from './size.js'
 import type {Duration, FileEntry, FlyConfig, HttpCheck, Metrics, Port, Service, Static, Vm} from './types.js'
@@ -52,7 +52,7 @@ export const machinePresets: Readonly<Record<string, MachineGuest>> = Object.fro
 const restartPolicies = {always: 'always', 'on-failure': 'on-failure', never: 'no'} as const
 
 export function toMachineConfig(config: FlyConfig, group: string): MachineConfig {
-  const flat = flatten(config, group)
+  const flat = flattenView(config, group)
   const {experimental} = flat
   const command = flat.processes?.[group]
   const machine: MachineConfig = {
@@ -72,18 +72,7 @@ export function toMachineConfig(config: FlyConfig, group: string): MachineConfig
   const services = [...(flat.http_service ? [httpServiceToService(flat.http_service)] : []), ...(flat.services ?? [])]
   if (services.length) machine.services = services.map(toMachineService)
 
-  if (flat.checks) {
-    machine.checks = {}
-    for (const [name, check] of Object.entries(flat.checks)) {
-      if (check.type !== 'http' && check.type !== 'tcp') throw conversion(group, `Missing or invalid check type, must be 'http' or 'tcp'`)
-      const port = check.port ?? (flat.http_service ? (flat.http_service.internal_port ?? 0) : undefined)
-      if (port === undefined) {
-        throw conversion(group, `Check '${name}' for process group '${group}' has no port set and the group has no http_service to take it from`)
-      }
-      const {processes: _, port: __, type, ...rest} = check
-      machine.checks[name] = {...toServiceCheck(type as 'http' | 'tcp', {...rest, ...optional('method', rest.method?.toUpperCase())}), port}
-    }
-  }
+  if (flat.checks) machine.checks = machineChecks(flat, group)
   if (flat.statics) machine.statics = flat.statics
   if (flat.mounts) machine.mounts = flat.mounts.map(toMachineMount)
   if (flat.kill_signal !== undefined || flat.kill_timeout !== undefined) {
@@ -98,7 +87,22 @@ export function toMachineConfig(config: FlyConfig, group: string): MachineConfig
     if (!policy) throw conversion(group, `invalid restart policy: ${restart.policy ?? ''}`)
     machine.restart = {policy, ...optional('max_retries', restart.retries || undefined)}
   }
-  return machine
+  return structuredClone(machine) // callers may edit it; the config must not change with it
+}
+
+/** Top-level checks of a flattened config; a check without `port` takes the group's http_service port. */
+export function machineChecks(flat: FlyConfig, group: string): Record<string, MachineCheck> {
+  const checks: Record<string, MachineCheck> = {}
+  for (const [name, check] of Object.entries(flat.checks ?? {})) {
+    if (check.type !== 'http' && check.type !== 'tcp') throw conversion(group, `Missing or invalid check type, must be 'http' or 'tcp'`)
+    const port = check.port ?? (flat.http_service ? (flat.http_service.internal_port ?? 0) : undefined)
+    if (port === undefined) {
+      throw conversion(group, `Check '${name}' for process group '${group}' has no port set and the group has no http_service to take it from`)
+    }
+    const {processes: _, port: __, type, ...rest} = check
+    checks[name] = {...toServiceCheck(type as 'http' | 'tcp', {...rest, ...optional('method', rest.method?.toUpperCase())}), port}
+  }
+  return checks
 }
 
 /** `[http_service]` is a TCP service on 80 (http, force_https) and 443 (http+tls). */

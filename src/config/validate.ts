@@ -6,10 +6,10 @@
  */
 import {FlotillaError} from '../errors.js'
 import {formatDuration, parseDuration} from './duration.js'
-import {flatten, vmForGroup} from './flatten.js'
+import {flattenView, groupMatches, vmForGroup} from './flatten.js'
 import {join} from './locate.js'
-import {toMachineConfig} from './machine.js'
-import {processGroups} from './process-groups.js'
+import {machineChecks, vmToGuest} from './machine.js'
+import {defaultGroup, processGroups} from './process-groups.js'
 import {shellSplit} from './shell-split.js'
 import {GB, parseSize} from './size.js'
 import type {FlyConfig, HttpCheck, Mount, TcpCheck} from './types.js'
@@ -28,6 +28,7 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
   const error = (keyPath: string, code: string, message: string): void => void findings.push({severity: 'error', code, message, keyPath})
   const warning = (keyPath: string, code: string, message: string): void => void findings.push({severity: 'warning', code, message, keyPath})
   const groups = processGroups(config)
+  const fallback = defaultGroup(config)
   const splits = (command: string | undefined): boolean => {
     try {
       shellSplit(command ?? '')
@@ -106,17 +107,21 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
   }
   if (!splits(config.console_command)) error('console_command', 'E_SHELL_SPLIT', `Can't shell split console command: '${config.console_command}'`)
 
-  // Per group: the Machine config deploy would build, and at most one mount.
+  // Per group: what would make deploy fail to build the group's Machine config (the check port
+  // rule and the guest; commands and restart policies are checked above), and at most one mount.
   for (const group of groups) {
-    try {
-      toMachineConfig(config, group)
-    } catch (e) {
-      if (!(e instanceof FlotillaError)) throw e
-      if (reportedElsewhere.some((prefix) => e.message.startsWith(prefix))) continue
-      error(conversionPath(config, group, e.message), 'E_MACHINE_CONVERSION', `Converting to machine in process group '${group}' will fail because of: ${e.message}`)
+    const flat = flattenView(config, group)
+    const vm = flat.vm?.[0]
+    for (const convert of [() => machineChecks(flat, group), () => vm && vmToGuest(vm, flat.host_dedication_id, group)]) {
+      try {
+        convert()
+      } catch (e) {
+        if (!(e instanceof FlotillaError)) throw e
+        if (reportedElsewhere.some((prefix) => e.message.startsWith(prefix))) continue
+        error(conversionPath(config, group, e.message), 'E_MACHINE_CONVERSION', `Converting to machine in process group '${group}' will fail because of: ${e.message}`)
+      }
     }
-    const mounts = flatten(config, group).mounts ?? []
-    if (mounts.length > 1) {
+    if ((config.mounts ?? []).filter((m) => groupMatches(m.processes, group, fallback)).length > 1) {
       warning('mounts', 'W_GROUP_MOUNTS', `group '${group}' has more than one [[mounts]] section defined; fly deploy uses only the first`)
     }
   }
@@ -210,7 +215,7 @@ function validateMount(m: Mount, path: string, error: (p: string, c: string, msg
 }
 
 /** Conversion failures whose cause the section rules above already report. */
-const reportedElsewhere = ['Missing or invalid check type', 'invalid restart policy', 'could not parse command']
+const reportedElsewhere = ['Missing or invalid check type']
 
 /** Where a conversion failure points: the check without a port, else the group's `[[vm]]`. */
 function conversionPath(config: FlyConfig, group: string, message: string): string {
