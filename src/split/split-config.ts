@@ -1,6 +1,6 @@
 import {readFile, stat} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
-import {loadFlyConfig} from '../config/index.js'
+import {loadFlyConfig, type Diagnostic, type FlyConfig} from '../config/index.js'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
 import {locateKeyPath, parseWorkspace, type WorkspaceLocal} from '../workspace/index.js'
 import {planSplit} from './plan.js'
@@ -47,7 +47,8 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   const configPath = await locateConfig(resolve(cwd, request.config))
   const source = show(configPath)
   const text = await readFile(configPath)
-  const {config, diagnostics} = loadFlyConfig(text, source)
+  const loaded = loadFlyConfig(text, source)
+  const {config, diagnostics} = withoutLegacyKeys(loaded.config, loaded.diagnostics)
   const errors = diagnostics.filter((d) => d.severity === 'error')
   if (errors.length) {
     const [first] = errors
@@ -89,6 +90,23 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   if (request.mode === 'write') await writeFiles(files, {outDir, force: request.force ?? false, label})
   else if (request.mode === 'dry-run' || outcome.drift) outcome.diff = await unifiedDiff(files, label)
   return outcome
+}
+
+/**
+ * Nomad-era keys (`restart_limit`, `script_checks`…) are ignored by flyctl; the split files leave
+ * them out rather than carry dead settings into new apps, and the warning says so.
+ */
+function withoutLegacyKeys(config: FlyConfig, diagnostics: Diagnostic[]): {config: FlyConfig; diagnostics: Diagnostic[]} {
+  const cleaned = structuredClone(config)
+  const notes = diagnostics.map((d) => {
+    if (d.code !== 'W_LEGACY_KEY' || !d.keyPath) return d
+    const segments = d.keyPath.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s))
+    const parent = segments.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], cleaned)
+    if (typeof parent !== 'object' || parent === null) return d
+    delete (parent as Record<string | number, unknown>)[segments.at(-1)!]
+    return {...d, message: `${d.message} (left out of the split files)`}
+  })
+  return {config: cleaned, diagnostics: notes}
 }
 
 /** The planner knows key paths only; point its errors at the line as well when the text has it. */

@@ -110,6 +110,17 @@ test('bad input exits non-zero with a located message and writes nothing', async
   assert.deepEqual(JSON.parse(json.stdout).error.code, 'E_SHARED_VOLUME')
 })
 
+test('keys flyctl ignores are left out of the split files, and said so', async (t) => {
+  const out = await tempDir(t)
+  const result = await runCli(['split', fixture('fly', 'tmm1__flyapp-mastodon@8143191__fly.toml'), '--out', out])
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stderr, /services\[0\]\.tcp_checks\[0\]\.restart_limit: .*left out of the split files\) \[W_LEGACY_KEY\]/)
+  const files = await snapshot(out)
+  assert.deepEqual(Object.keys(files), ['flotilla.toml', 'fly.rails.toml', 'fly.sidekiq.toml', 'fly.streaming.toml'])
+  for (const text of Object.values(files)) assert.doesNotMatch(text, /restart_limit/)
+  assert.match(files['fly.rails.toml']!, /\[\[services\.tcp_checks\]\]\n {4}interval = '15s'/)
+})
+
 test('a source named like an output is never overwritten', async (t) => {
   const dir = await tempDir(t)
   const source = join(dir, 'fly.web.toml')
