@@ -113,6 +113,7 @@ test('mounts go only to the groups they name; a volume shared by groups needs --
   assert.deepEqual(app(p, 'redis').fly.mounts, [{source: 'redis_data', destination: '/data', initial_size: '3gb', processes: ['redis']}])
   assert.equal(app(p, 'web').fly.mounts, undefined)
   assert.ok(p.steps.includes('fly volumes create redis_data -a shop-redis -r ams -s 3  # one per Machine; data does not move from shop'))
+  assert.deepEqual(p.warnings.filter((w) => w.code === 'W_VOLUME_NOT_MOVED').map((w) => w.message.split(':')[0]), ['shop-redis starts with a new, empty volume "redis_data"'])
   const shared = SHOP.replace('processes = ["redis"]', 'processes = ["redis", "worker"]')
   assert.throws(() => plan(shared), (e: unknown) => e instanceof LocatedError && e.code === 'E_SHARED_VOLUME' && e.location.keyPath === 'mounts[0]')
   const allowed = plan(shared, {allow: ['shared-volume']})
