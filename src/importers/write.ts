@@ -60,13 +60,13 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
       throw new FlotillaError('E_EXISTS', `${configPath} already has [processes]; --force replaces them (the file is rewritten, comments are not kept)`)
     }
     if (existing && /^\s*#/m.test(existing.text)) warn('W_COMMENTS_DROPPED', `${configPath} is rewritten with its sections kept, but its comments are not`)
-    const config = groupsConfig(plan, existing?.toml ?? {app}, warn)
+    const config = groupsConfig(plan, {...existing?.toml, app}, warn)
     files.push({path: configPath, content: `# ${header}\n\n${stringify(config)}`})
     report.apps.push({name: app, config: configPath, groups: plan.groups.map((g) => g.name)})
   } else {
     if (plan.groups.length < 2) throw new FlotillaError('E_NOTHING_TO_SPLIT', `${plan.file} defines one process: there is one app to make, use --to groups`)
     const dir = dirname(configPath)
-    const split = splitApps(plan, existing?.toml ?? {app}, configPath)
+    const split = splitApps(plan, {...existing?.toml, app}, configPath)
     for (const w of split.warnings) warn(w.code, w.message)
     files.push(...split.apps.map((a) => ({path: join(dir, a.config), content: serialiseFlyConfig(a.fly, header)})))
     const workspace = serialiseWorkspace({apps: split.apps.map(({name, config, group}) => {
