@@ -1,6 +1,6 @@
 // Public surface of src/ci (docs/internal-apis.md).
-import {readFile} from 'node:fs/promises'
-import {join, relative} from 'node:path'
+import {mkdir, readFile} from 'node:fs/promises'
+import {dirname, join, relative} from 'node:path'
 import {FlotillaError} from '../errors.js'
 import {writeFilesAtomic} from '../importers/index.js'
 import {renderGithub} from './github.js'
@@ -39,8 +39,7 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
   if (existing !== undefined && existing !== content && !options.force) {
     throw new FlotillaError('E_EXISTS', `${relative(process.cwd(), plan.out) || plan.out} already exists and differs; --force replaces it`)
   }
-  const {mkdir} = await import('node:fs/promises')
-  await mkdir(join(plan.out, '..'), {recursive: true})
+  await mkdir(dirname(plan.out), {recursive: true})
   if (existing !== content) await writeFilesAtomic([{path: plan.out, content}])
   const all = [...(plan.release ? [plan.release] : []), ...plan.apps]
   return {
