@@ -12,7 +12,7 @@ import {signalName} from './process-tree.js'
 import {findWorkspace, parseWorkspace, type WorkspaceApp} from '../workspace/index.js'
 
 /** Region code of local instances when the config has no primary_region. */
-export const LOCAL_REGION = 'local'
+export const LOCAL_REGION = 'lcl'
 /** fly-platform.md 1.6 / 5.3: what a Machine gets when the config says nothing. */
 const DEFAULTS = {killSignal: 'SIGINT', killTimeout: '5s', memoryMb: 256, restart: {policy: 'on-failure', maxRetries: 10}} as const
 

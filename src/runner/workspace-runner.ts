@@ -5,7 +5,7 @@
  */
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
-import {closeSync, createWriteStream, openSync} from 'node:fs'
+import {closeSync, createWriteStream, openSync, readFileSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {Resolver} from 'node:dns/promises'
 import {join} from 'node:path'
@@ -192,11 +192,18 @@ export async function stopSession(dir: string): Promise<{stopped: number}> {
   return result
 }
 
+/** A zombie (exited, not yet reaped by a parent that may never reap it) counts as gone. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  if (process.platform !== 'linux') return true
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
   }
 }

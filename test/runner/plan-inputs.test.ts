@@ -43,7 +43,7 @@ test('a workspace: [app.local] command, cwd, count, env_file; --only and --scale
   assert.equal(worker!.envFile, join(dir, '.env.worker'))
   assert.equal(worker!.killSignal, 'SIGTERM')
   assert.equal(worker!.memoryMb, 1024)
-  assert.equal(worker!.region, 'local')
+  assert.equal(worker!.region, 'lcl')
 
   const only = await loadRunPlan(dir, {only: ['shop-worker'], scale: {'shop-worker': 3}})
   assert.deepEqual(only.apps.map((a) => [a.label, a.count]), [['shop-worker[worker]', 3]])

@@ -1,0 +1,239 @@
+/**
+ * `flotilla up` end to end through the built CLI, on a hand-written two-app workspace of real
+ * Node servers: the Fly environment seen by a real child, `.internal` calls through the preload,
+ * `--detach`, `ps --json`, `restart`, `logs`, `down`, foreground signals, and the errors.
+ * Leftovers are looked for in /proc by a marker only this test's processes carry.
+ */
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {once} from 'node:events'
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import {test} from 'node:test'
+import {repoRoot, runCli, tempDir} from '../helpers/repo.js'
+
+const SERVER = `
+import {createServer} from 'node:http'
+const port = Number(process.env.PORT)
+createServer(async (req, res) => {
+  if (req.url === '/env') return res.end(JSON.stringify(process.env))
+  if (req.url === '/call') {
+    try { res.end(await (await fetch(process.env.PEER_URL)).text()) } catch (e) { res.statusCode = 502; res.end(String(e.cause ?? e)) }
+    return
+  }
+  res.end('ok')
+}).listen(port, '::', () => console.log('ready on ' + port))
+process.on('SIGTERM', () => process.exit(0))
+`
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+interface Fixture {
+  dir: string
+  mark: string
+  alphaPort: number
+  betaPort: number
+}
+
+/** alpha: [app.local] command + env_file + http_service; beta: its group's command + a [checks] check. */
+async function workspace(t: {after(fn: () => unknown): void}): Promise<Fixture> {
+  const dir = await tempDir(t, 'flotilla-up-')
+  const mark = randomBytes(6).toString('hex')
+  const [alphaPort, betaPort] = [await freePort(), await freePort()]
+  await writeFile(join(dir, 'server.mjs'), SERVER)
+  await writeFile(join(dir, 'fly.alpha.toml'), `app = "alpha"
+primary_region = "fra"
+kill_signal = "SIGTERM"
+[env]
+PORT = "${alphaPort}"
+TEST_MARK = "${mark}"
+SECRET_TOKEN = "from-env"
+GREETING = "from-env"
+PEER_URL = "http://beta.internal:${betaPort}/env"
+[http_service]
+internal_port = ${alphaPort}
+  [[http_service.checks]]
+  path = "/health"
+  interval = "2s"
+  timeout = "1s"
+[[vm]]
+memory = "512mb"
+`)
+  await writeFile(join(dir, 'fly.beta.toml'), `app = "beta"
+kill_signal = "SIGTERM"
+[processes]
+api = "node server.mjs"
+[env]
+PORT = "${betaPort}"
+TEST_MARK = "${mark}"
+[checks.alive]
+type = "tcp"
+port = ${betaPort}
+interval = "2s"
+timeout = "1s"
+processes = ["api"]
+`)
+  await writeFile(join(dir, '.env.alpha'), '# local secrets\nSECRET_TOKEN="from-secret"\n')
+  await writeFile(join(dir, 'flotilla.toml'), `[[app]]
+name = "alpha"
+config = "fly.alpha.toml"
+group = "web"
+[app.local]
+command = "node server.mjs"
+env_file = ".env.alpha"
+
+[[app]]
+name = "beta"
+config = "fly.beta.toml"
+group = "api"
+`)
+  // Whatever happens in the test, nothing it started may survive it.
+  t.after(async () => {
+    await runCli(['down'], {cwd: dir}).catch(() => undefined)
+    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
+  })
+  return {dir, mark, alphaPort, betaPort}
+}
+
+/** Processes whose environment carries the marker. */
+async function marked(mark: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')
+    if (environ.includes(`TEST_MARK=${mark}`)) pids.push(Number(entry))
+  }
+  return pids
+}
+
+/** Gone or a zombie: this sandbox's init may never reap the detached `up`. */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+}
+
+const getText = async (url: string) => (await fetch(url)).text()
+
+test('up --detach: Fly env in a real child, .internal calls, ps --json, registry.json, restart, logs, down', async (t) => {
+  const {dir, mark, alphaPort, betaPort} = await workspace(t)
+  const up = await runCli(['up', '--detach', '--wait', '--network', 'loopback'], {cwd: dir})
+  assert.equal(up.code, 0, up.stderr)
+  assert.match(up.stdout, new RegExp(`alpha\\[web\\]  http://localhost:${alphaPort}`))
+
+  const env = JSON.parse(await getText(`http://localhost:${alphaPort}/env`)) as Record<string, string>
+  assert.equal(env.FLY_APP_NAME, 'alpha')
+  assert.equal(env.FLY_PROCESS_GROUP, 'web')
+  assert.match(env.FLY_MACHINE_ID!, /^[0-9a-f]{14}$/)
+  assert.equal(env.FLY_ALLOC_ID, env.FLY_MACHINE_ID)
+  assert.match(env.FLY_PRIVATE_IP!, /^::ffff:127\.\d+\.\d+\.\d+$/)
+  assert.equal(env.FLY_VM_MEMORY_MB, '512')
+  assert.equal(env.PRIMARY_REGION, 'fra')
+  assert.equal(env.FLY_REGION, 'fra')
+  assert.match(env.FLY_MACHINE_VERSION!, /^[0-9A-HJKMNP-TV-Z]{26}$/)
+  assert.match(env.FLY_IMAGE_REF!, /^registry\.fly\.io\/alpha:deployment-[0-9A-Z]{26}$/)
+  assert.equal(env.SECRET_TOKEN, 'from-secret')
+  assert.equal(env.GREETING, 'from-env')
+
+  // alpha calls beta by name: the preload resolves beta.internal through up's DNS.
+  const beta = JSON.parse(await getText(`http://localhost:${alphaPort}/call`)) as Record<string, string>
+  assert.equal(beta.FLY_APP_NAME, 'beta')
+  assert.equal(beta.FLY_PROCESS_GROUP, 'api')
+  assert.equal(beta.FLY_REGION, 'lcl')
+  assert.equal(beta.PORT, String(betaPort))
+
+  const ps = await runCli(['ps', '--json'], {cwd: dir})
+  assert.equal(ps.code, 0, ps.stderr)
+  const status = JSON.parse(ps.stdout)
+  assert.equal(typeof status.dns.address, 'string')
+  assert.equal(typeof status.dns.port, 'number')
+  assert.deepEqual(status.instances.map((i: {app: string; group: string; state: string; health: string}) => [i.app, i.group, i.state, i.health]),
+    [['alpha', 'web', 'running', 'passing'], ['beta', 'api', 'running', 'passing']])
+  const alpha = status.instances[0]
+  assert.equal(alpha.id, env.FLY_MACHINE_ID)
+  assert.equal(alpha.ip, env.FLY_PRIVATE_IP)
+  assert.deepEqual(alpha.urls, [`http://localhost:${alphaPort}`])
+  for (const key of ['pid', 'restarts']) assert.equal(typeof alpha[key], 'number')
+
+  const registry = JSON.parse(await readFile(join(dir, '.flotilla', 'registry.json'), 'utf8'))
+  assert.deepEqual(registry.apps.map((a: {name: string; instances: {id: string; state: string}[]}) => [a.name, a.instances[0]!.state]),
+    [['alpha', 'started'], ['beta', 'started']])
+  assert.equal(registry.apps[0].instances[0].ip, alpha.ip)
+
+  const table = await runCli(['ps'], {cwd: dir})
+  assert.match(table.stdout, /^APP\s+GROUP\s+INSTANCE\s+PID\s+ADDRESS\s+STATE\s+HEALTH\s+RESTARTS\s+UPTIME$/m)
+
+  const restart = await runCli(['restart', 'alpha'], {cwd: dir})
+  assert.equal(restart.code, 0, restart.stderr)
+  const after = JSON.parse((await runCli(['ps', '--json'], {cwd: dir})).stdout)
+  assert.notEqual(after.instances[0].pid, alpha.pid)
+  assert.equal(after.instances[0].restarts, 1)
+  assert.equal(after.instances[0].id, alpha.id, 'a restarted Machine keeps its id')
+
+  const logs = await runCli(['logs', 'beta'], {cwd: dir})
+  assert.equal(logs.code, 0, logs.stderr)
+  assert.match(logs.stdout, new RegExp(`^beta\\[api\\]\\.0 \\| ready on ${betaPort}$`, 'm'))
+  assert.doesNotMatch(logs.stdout, /alpha/)
+  const json = await runCli(['logs', '--json', '-n', '1', 'alpha'], {cwd: dir})
+  assert.deepEqual(JSON.parse(json.stdout.trim()).line, `ready on ${alphaPort}`)
+
+  const upPid = status.pid as number
+  const down = await runCli(['down'], {cwd: dir})
+  assert.equal(down.code, 0, down.stderr)
+  assert.deepEqual(await marked(mark), [])
+  assert.equal(await running(upPid), false)
+  await assert.rejects(stat(join(dir, '.flotilla', 'control.sock')), {code: 'ENOENT'})
+  await assert.rejects(stat(join(dir, '.flotilla', 'registry.json')), {code: 'ENOENT'})
+  const again = await runCli(['ps'], {cwd: dir})
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /no flotilla up is running here/)
+})
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`up in the foreground stops everything on ${signal}`, async (t) => {
+    const {dir, mark} = await workspace(t)
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1'}})
+    t.after(() => child.kill('SIGKILL'))
+    let stdout = ''
+    child.stdout.setEncoding('utf8')
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: string) => (stdout += d).includes('Press Ctrl-C') && resolve()))
+    assert.equal((await marked(mark)).length, 2)
+    const exited = once(child, 'exit')
+    child.kill(signal)
+    assert.deepEqual(await exited, [0, null])
+    assert.deepEqual(await marked(mark), [])
+  })
+}
+
+test('a port two instances want is refused, naming both; so is a second up', async (t) => {
+  const {dir} = await workspace(t)
+  const clash = await runCli(['up', '--scale', 'alpha=2'], {cwd: dir})
+  assert.equal(clash.code, 3)
+  assert.match(clash.stderr, /alpha\[web\]\.0 and alpha\[web\]\.1 both listen on port \d+.*--network isolated, or --scale alpha\[web\]=1/)
+
+  const first = await runCli(['up', '--detach', '--only', 'beta'], {cwd: dir})
+  assert.equal(first.code, 0, first.stderr)
+  const second = await runCli(['up', '--only', 'alpha'], {cwd: dir})
+  assert.equal(second.code, 3)
+  assert.match(second.stderr, /already running here/)
+  assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
+})
+
+test('a missing command is an input error naming the app; bad flags exit 2', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "imageonly"\n[build]\nimage = "nginx:1"\n')
+  await writeFile(join(dir, 'flotilla.toml'), '[[app]]\nname = "imageonly"\nconfig = "fly.toml"\ngroup = "app"\n')
+  const up = await runCli(['up'], {cwd: dir})
+  assert.equal(up.code, 2)
+  assert.match(up.stderr, /app imageonly \(group app\) has no command to run locally/)
+  const scale = await runCli(['up', '--scale', 'imageonly'], {cwd: dir})
+  assert.equal(scale.code, 2)
+  assert.match(scale.stderr, /--scale expects APP=N/)
+})
