@@ -96,6 +96,7 @@ test('bad input exits non-zero with a located message and writes nothing', async
     [[fixture('fly', 'Ganim__OpenSea-API__fly.toml'), '--out', out], 2, /nothing to split/],
     [[ACE, '--out', out, '--public', 'web'], 2, /--public: "web" is not a process group/],
     [[ACE, '--out', out, '--name', 'beat'], 2, /--name expects GROUP=APP/],
+    [[ACE, '--out', out, '--name', 'beat=ace-platform'], 2, /groups "api" and "beat" would both become app "ace-platform"/],
     [[ACE, '--out', join(broken, 'sub')], 2, /cannot create the output directory/],
     [[join(dir, 'missing.toml'), '--out', out], 2, /no such file/],
   ]
