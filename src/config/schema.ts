@@ -9,21 +9,24 @@ import {join as child} from './locate.js'
 import {isTable, type Table} from './patches.js'
 
 export type Shape =
-  | 'string' | 'int' | 'float' | 'bool' | 'duration' | 'autostop' | 'strings' | 'stringMap' | 'any'
+  | 'string' | 'int' | 'float' | 'bool' | 'duration' | 'autostop' | 'any'
   | {fields: Record<string, Shape>}
   | {list: Shape}
   | {map: Shape}
 
+const strings = {list: 'string'} as const satisfies Shape
+const stringMap = {map: 'string'} as const satisfies Shape
+
 const httpCheck = {
   interval: 'duration', timeout: 'duration', grace_period: 'duration', method: 'string', path: 'string',
-  protocol: 'string', tls_skip_verify: 'bool', tls_server_name: 'string', headers: 'stringMap',
+  protocol: 'string', tls_skip_verify: 'bool', tls_server_name: 'string', headers: stringMap,
 } as const satisfies Record<string, Shape>
 const tcpCheck = {interval: 'duration', timeout: 'duration', grace_period: 'duration'} as const satisfies Record<string, Shape>
 const machineCheck = {
-  fields: {command: 'strings', image: 'string', entrypoint: 'strings', kill_signal: 'string', kill_timeout: 'duration'},
+  fields: {command: strings, image: 'string', entrypoint: strings, kill_signal: 'string', kill_timeout: 'duration'},
 } as const satisfies Shape
 const concurrency = {fields: {type: 'string', hard_limit: 'int', soft_limit: 'int'}} as const satisfies Shape
-const tlsOptions = {fields: {alpn: 'strings', versions: 'strings', default_self_signed: 'bool'}} as const satisfies Shape
+const tlsOptions = {fields: {alpn: strings, versions: strings, default_self_signed: 'bool'}} as const satisfies Shape
 const httpOptions = {
   fields: {
     compress: 'bool', h2_backend: 'bool', idle_timeout: 'int', headers_read_timeout: 'int',
@@ -32,15 +35,15 @@ const httpOptions = {
 } as const satisfies Shape
 const port = {
   fields: {
-    port: 'int', start_port: 'int', end_port: 'int', handlers: 'strings', force_https: 'bool',
+    port: 'int', start_port: 'int', end_port: 'int', handlers: strings, force_https: 'bool',
     tls_options: tlsOptions, http_options: httpOptions, proxy_proto_options: {fields: {version: 'string'}},
   },
 } as const satisfies Shape
 const vm = {
   fields: {
     size: 'string', memory: 'string', cpus: 'int', cpu_kind: 'string', memory_mb: 'int', gpus: 'int',
-    gpu_kind: 'string', kernel_args: 'strings', host_dedication_id: 'string', persist_rootfs: 'string',
-    processes: 'strings',
+    gpu_kind: 'string', kernel_args: strings, host_dedication_id: 'string', persist_rootfs: 'string',
+    processes: strings,
   },
 } as const satisfies Shape
 
@@ -54,14 +57,14 @@ export const flyConfigShape = {
     console_command: 'string',
     experimental: {
       fields: {
-        cmd: 'strings', entrypoint: 'strings', exec: 'strings', auto_rollback: 'bool', enable_consul: 'bool',
-        enable_etcd: 'bool', lazy_load_images: 'bool', attached: {fields: {secrets: {fields: {export: 'stringMap'}}}},
+        cmd: strings, entrypoint: strings, exec: strings, auto_rollback: 'bool', enable_consul: 'bool',
+        enable_etcd: 'bool', lazy_load_images: 'bool', attached: {fields: {secrets: {fields: {export: stringMap}}}},
         machine_config: 'string',
       },
     },
     build: {
       fields: {
-        builder: 'string', args: 'stringMap', buildpacks: 'strings', image: 'string', settings: 'any',
+        builder: 'string', args: stringMap, buildpacks: strings, image: 'string', settings: 'any',
         builtin: 'string', dockerfile: 'string', ignorefile: 'string', 'build-target': 'string',
         compose: {fields: {file: 'string'}}, compression: 'string', compression_level: 'int',
       },
@@ -72,21 +75,21 @@ export const flyConfigShape = {
         release_command_timeout: 'duration', release_command_vm: vm, seed_command: 'string',
       },
     },
-    env: 'stringMap',
-    processes: 'stringMap',
+    env: stringMap,
+    processes: stringMap,
     mounts: {
       list: {
         fields: {
           source: 'string', destination: 'string', initial_size: 'string', snapshot_retention: 'int',
           scheduled_snapshots: 'bool', auto_extend_size_threshold: 'int', auto_extend_size_increment: 'string',
-          auto_extend_size_limit: 'string', processes: 'strings',
+          auto_extend_size_limit: 'string', processes: strings,
         },
       },
     },
     http_service: {
       fields: {
         internal_port: 'int', force_https: 'bool', auto_stop_machines: 'autostop', auto_start_machines: 'bool',
-        min_machines_running: 'int', processes: 'strings', concurrency, tls_options: tlsOptions,
+        min_machines_running: 'int', processes: strings, concurrency, tls_options: tlsOptions,
         http_options: httpOptions, checks: {list: {fields: httpCheck}}, machine_checks: {list: machineCheck},
       },
     },
@@ -95,22 +98,22 @@ export const flyConfigShape = {
         fields: {
           protocol: 'string', internal_port: 'int', auto_stop_machines: 'autostop', auto_start_machines: 'bool',
           min_machines_running: 'int', ports: {list: port}, concurrency, tcp_checks: {list: {fields: tcpCheck}},
-          http_checks: {list: {fields: httpCheck}}, machine_checks: {list: machineCheck}, processes: 'strings',
+          http_checks: {list: {fields: httpCheck}}, machine_checks: {list: machineCheck}, processes: strings,
         },
       },
     },
-    checks: {map: {fields: {port: 'int', type: 'string', ...httpCheck, processes: 'strings'}}},
+    checks: {map: {fields: {port: 'int', type: 'string', ...httpCheck, processes: strings}}},
     files: {
-      list: {fields: {guest_path: 'string', local_path: 'string', secret_name: 'string', raw_value: 'string', processes: 'strings'}},
+      list: {fields: {guest_path: 'string', local_path: 'string', secret_name: 'string', raw_value: 'string', processes: strings}},
     },
     host_dedication_id: 'string',
     machine_config: 'string',
     container: 'string',
     machine_checks: {list: machineCheck},
-    restart: {list: {fields: {policy: 'string', retries: 'int', processes: 'strings'}}},
+    restart: {list: {fields: {policy: 'string', retries: 'int', processes: strings}}},
     vm: {list: vm},
     statics: {list: {fields: {guest_path: 'string', url_prefix: 'string', tigris_bucket: 'string', index_document: 'string'}}},
-    metrics: {list: {fields: {port: 'int', path: 'string', https: 'bool', processes: 'strings'}}},
+    metrics: {list: {fields: {port: 'int', path: 'string', https: 'bool', processes: strings}}},
   },
 } as const satisfies Shape
 
@@ -129,7 +132,7 @@ const describe = (value: unknown): string =>
 
 const expected: Record<string, string> = {
   string: 'a string', int: 'an integer', float: 'a number', bool: 'a boolean', duration: 'a duration such as "10s"',
-  autostop: '"off", "stop" or "suspend"', strings: 'an array of strings', stringMap: 'a table of strings', any: 'a table',
+  autostop: '"off", "stop" or "suspend"', any: 'a table',
 }
 
 
@@ -151,10 +154,6 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
       case 'float': return typeof value === 'number' ? value : mismatch(expected.float!)
       case 'bool': return typeof value === 'boolean' ? value : mismatch(expected.bool!)
       case 'any': return value
-      case 'strings':
-        return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : mismatch(expected.strings!)
-      case 'stringMap':
-        return isTable(value) && Object.values(value).every((v) => typeof v === 'string') ? value : mismatch(expected.stringMap!)
       case 'autostop':
         if (typeof value === 'boolean') return value ? 'stop' : 'off'
         return typeof value === 'string' && ['off', 'stop', 'suspend'].includes(value) ? value : mismatch(expected.autostop!)
@@ -175,7 +174,7 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
     }
   }
   if ('list' in shape) {
-    if (!Array.isArray(value)) return mismatch('an array of tables')
+    if (!Array.isArray(value)) return mismatch('an array')
     return value.map((item, i) => conform(item, shape.list, `${path}[${i}]`, report)).filter((v) => v !== undefined)
   }
   if (!isTable(value)) return mismatch('a table')

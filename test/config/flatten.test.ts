@@ -307,8 +307,16 @@ url_prefix = "/static"
       }
     }
   })
-  it('leaves the input untouched', () => {
+  it('leaves the input untouched, and its results share nothing with it', () => {
     assert.deepEqual(config.processes, {c: 'c', b: 'b', a: 'a'})
     assert.equal(config.services?.[1]?.processes?.length, 2)
+    const before = structuredClone(config)
+    const flat = flatten(config, 'b')
+    flat.env!.K = 'changed'
+    flat.services![0]!.ports![0]!.port = 9
+    const machine = toMachineConfig(config, 'a')
+    machine.statics![0]!.guest_path = '/elsewhere'
+    machine.services![0]!.ports![0]!.port = 9
+    assert.deepEqual(config, before)
   })
 })

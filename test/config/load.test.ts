@@ -109,6 +109,16 @@ describe('diagnostics are located at the text the user wrote', () => {
     assert.equal(config.deploy?.wait_timeout, '300ns')
   })
 
+  it('a wrong-typed value inside a map or list drops only that value', () => {
+    const {config, diagnostics} = loadFlyConfig('[processes]\nweb = "bin/web"\nworker = 1\n[[vm]]\nprocesses = ["web", 2]\n', 'fly.toml')
+    assert.deepEqual(render(diagnostics), [
+      '3:1 E_TYPE processes.worker: expected a string, found an integer; flyctl rejects the whole file',
+      '5:21 E_TYPE vm[0].processes[1]: expected a string, found an integer; flyctl rejects the whole file',
+    ])
+    assert.deepEqual(config.processes, {web: 'bin/web'})
+    assert.deepEqual(config.vm, [{processes: ['web']}])
+  })
+
   it('legacy aliases point at the alias, not the normalised key', () => {
     const text = 'app = "x"\n[[env]]\nA = "1"\n[[env]]\nB = 2\n[compute]\nmemory = "0"\n[[mounts]]\nsource = "d"\ndestination = "/d"\nsnapshot_retention = 90\n'
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
