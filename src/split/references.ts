@@ -33,41 +33,47 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /**
  * Rewrites the peer references in `text` that point at another group, and lists the ones that
- * cannot be rewritten safely. Pure; the same input gives the same output.
+ * cannot be rewritten safely. Each pass reads the original text only, so a name one pass wrote
+ * is never judged by the other. Pure; the same input gives the same output.
  */
 export function rewritePeers(text: string, ctx: PeerContext): {text: string; rewrites: PeerRewrite[]; findings: PeerFinding[]} {
   const rewrites: PeerRewrite[] = []
   const findings: PeerFinding[] = []
-  let out = text.replace(LOOPBACK_PEER, (match, _host: string, portText: string) => {
-    const port = Number(portText)
-    if (ctx.ports.get(ctx.group)?.has(port)) return match
-    const owners = [...ctx.ports].filter(([group, ports]) => group !== ctx.group && ports.has(port)).map(([group]) => group)
-    if (owners.length > 1) {
-      findings.push({match, why: `port ${port} is used by groups ${owners.join(', ')}; point it at the right app's .internal name by hand`})
-      return match
+  // One pass over both kinds of reference: `host:port` (groups 1-2) or a name of the old app (3-4).
+  const appNames = ctx.originalApp === undefined ? '' : `|(?<![\\w.-])((?:[\\w-]+\\.)*)${escape(ctx.originalApp)}\\.(internal|flycast)(?![\\w-])`
+  const pattern = new RegExp(`${LOOPBACK_PEER.source}${appNames}`, 'gi')
+  const out = text.replace(pattern, (match: string, ...groups: (string | undefined)[]) => {
+    const [host, port, prefix, domain] = groups
+    const peer = host !== undefined ? loopbackPeer(match, Number(port), ctx) : appNamePeer(match, prefix ?? '', domain!, ctx)
+    if ('finding' in peer) findings.push(peer.finding)
+    if ('rewrite' in peer) {
+      rewrites.push(peer.rewrite)
+      return peer.rewrite.to
     }
-    const owner = owners[0]
-    if (owner === undefined) return match
-    const to = `${ctx.apps.get(owner)}.internal:${port}`
-    rewrites.push({from: match, to, why: `port ${port} is group "${owner}", now app ${ctx.apps.get(owner)}`})
-    return to
+    return match
   })
-  if (ctx.originalApp !== undefined) {
-    const app = escape(ctx.originalApp)
-    const names = new RegExp(`(?<![\\w.-])((?:[\\w-]+\\.)*)${app}\\.(internal|flycast)(?![\\w-])`, 'gi')
-    out = out.replace(names, (match: string, prefix: string, domain: string) => {
-      const process = /^(?:.*\.)?([\w-]+)\.process\.$/i.exec(prefix)
-      const target = process && ctx.apps.get(process[1]!)
-      if (process && domain.toLowerCase() === 'internal' && target !== undefined && target !== ctx.originalApp) {
-        const to = `${target}.internal`
-        rewrites.push({from: match, to, why: `group "${process[1]}" is now app ${target}`})
-        return to
-      }
-      if (!process) findings.push({match, why: `${match} now reaches only app ${ctx.originalApp}'s own group, not the groups that moved to other apps`})
-      return match
-    })
-  }
   return {text: out, rewrites, findings}
+}
+
+type Peer = {rewrite: PeerRewrite} | {finding: PeerFinding} | {keep: true}
+
+/** `localhost:PORT`: another group's port becomes that group's app; ambiguity is reported. */
+function loopbackPeer(match: string, port: number, ctx: PeerContext): Peer {
+  if (ctx.ports.get(ctx.group)?.has(port)) return {keep: true}
+  const owners = [...ctx.ports].filter(([group, ports]) => group !== ctx.group && ports.has(port)).map(([group]) => group)
+  if (owners.length > 1) return {finding: {match, why: `port ${port} is used by groups ${owners.join(', ')}; point it at the right app's .internal name by hand`}}
+  const app = owners[0] === undefined ? undefined : ctx.apps.get(owners[0])
+  if (app === undefined) return {keep: true}
+  return {rewrite: {from: match, to: `${app}.internal:${port}`, why: `port ${port} is group "${owners[0]}", now app ${app}`}}
+}
+
+/** `<group>.process.<app>.internal` follows its group; other names of the old app narrow. */
+function appNamePeer(match: string, prefix: string, domain: string, ctx: PeerContext): Peer {
+  const process = /^(?:.*\.)?([\w-]+)\.process\.$/i.exec(prefix)
+  if (!process) return {finding: {match, why: `${match} now reaches only app ${ctx.originalApp}'s own group, not the groups that moved to other apps`}}
+  const target = ctx.apps.get(process[1]!)
+  if (domain.toLowerCase() !== 'internal' || target === undefined || target === ctx.originalApp) return {keep: true}
+  return {rewrite: {from: match, to: `${target}.internal`, why: `group "${process[1]}" is now app ${target}`}}
 }
 
 const IPV4_ANY = /(?<![\d.])0\.0\.0\.0(?![\d.])/

@@ -20,6 +20,13 @@ test('loopback peers: rewritten when one other group owns the port', () => {
   assert.match(ambiguous.findings[0]!.why, /used by groups api, admin/)
 })
 
+test('a rewritten reference is not judged again', () => {
+  const result = rewritePeers('http://localhost:8080 and api.process.shop.internal', ctx)
+  assert.equal(result.text, 'http://shop.internal:8080 and shop-api.internal')
+  assert.equal(result.rewrites.length, 2)
+  assert.deepEqual(result.findings, [])
+})
+
 test('.internal names of the old app', () => {
   assert.equal(rewritePeers('api.process.shop.internal:3000', ctx).text, 'shop-api.internal:3000')
   assert.equal(rewritePeers('web.process.shop.internal', ctx).text, 'web.process.shop.internal', 'web stays in shop')
