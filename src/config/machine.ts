@@ -106,7 +106,7 @@ export function machineChecks(flat: FlyConfig, group: string): Record<string, Ma
 }
 
 /** `[http_service]` is a TCP service on 80 (http, force_https) and 443 (http+tls). */
-export function httpServiceToService(http: NonNullable<FlyConfig['http_service']>): Service {
+function httpServiceToService(http: NonNullable<FlyConfig['http_service']>): Service {
   const {internal_port, force_https, http_options, tls_options, checks, ...rest} = http
   return {
     ...rest,

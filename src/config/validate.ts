@@ -22,6 +22,7 @@ export interface Finding {
 }
 
 const strategies = ['canary', 'rolling', 'immediate', 'bluegreen']
+const killSignals = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGKILL', 'SIGSTOP']
 
 export function validateFlyConfig(config: FlyConfig): Finding[] {
   const findings: Finding[] = []
@@ -85,8 +86,10 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
     }
     service.processes?.forEach((name, i) => {
       if (groups.includes(name)) return
+      // fly launch writes `processes = ['app']`, which breaks once [processes] has no `app` (flyctl#3140).
+      const hint = name === 'app' && declared ? ` (fly launch's default processes = ['app'] needs an 'app' group; this file has ${groups.join(', ')})` : ''
       error(`${path}.processes[${i}]`, 'E_UNKNOWN_GROUP',
-        `Service specifies '${name}' as one of its processes, but no processes are defined with that name; update fly.toml [processes] to add '${name}' process or remove it from service's processes list`)
+        `Service specifies '${name}' as one of its processes, but no processes are defined with that name; update fly.toml [processes] to add '${name}' process or remove it from service's processes list${hint}`)
     })
     if (ports === 0) {
       warning(path, 'W_SERVICE_PORTS', 'Service must expose at least one port. Add a [[services.ports]] section to fly.toml; Check docs at https://fly.io/docs/reference/configuration/#services-ports')
@@ -124,6 +127,23 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
     if ((config.mounts ?? []).filter((m) => groupMatches(m.processes, group, fallback)).length > 1) {
       warning('mounts', 'W_GROUP_MOUNTS', `group '${group}' has more than one [[mounts]] section defined; fly deploy uses only the first`)
     }
+  }
+
+  // Sections without a `processes` filter silently go to the default group only (flyctl
+  // Flatten); in a multi-group app that is rarely what was meant. Services are errors above.
+  if (groups.length > 1) {
+    const others = groups.filter((g) => g !== fallback).join(', ')
+    const unfiltered = (path: string, section: string): void =>
+      warning(path, 'W_DEFAULT_GROUP_ONLY', `${section} has no processes filter, so it applies to the default group '${fallback}' only, not to ${others}`)
+    for (const [key, section] of [['mounts', '[[mounts]]'], ['files', '[[files]]'], ['metrics', '[[metrics]]'], ['restart', '[[restart]]']] as const) {
+      config[key]?.forEach((entry, i) => entry.processes?.length || unfiltered(`${key}[${i}]`, section))
+    }
+    for (const [name, check] of Object.entries(config.checks ?? {})) if (!check.processes?.length) unfiltered(join('checks', name), `[checks.${name}]`)
+  }
+
+  // kill_signal: flyctl passes any string on; the platform knows these.
+  if (config.kill_signal !== undefined && !killSignals.includes(config.kill_signal)) {
+    warning('kill_signal', 'W_KILL_SIGNAL', `kill_signal '${config.kill_signal}' is not one Fly supports (${killSignals.join(', ')})`)
   }
 
   // [[mounts]]

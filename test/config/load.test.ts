@@ -164,6 +164,30 @@ describe('diagnostics are located at the text the user wrote', () => {
     ])
   })
 
+  it('multi-group apps: unfiltered sections that reach the default group only; the fly launch processes default', () => {
+    const text = [
+      'kill_signal = "SIGHUP"',
+      '[processes]',
+      '  web = "web"',
+      '  worker = "worker"',
+      '[[mounts]]',
+      '  source = "data"',
+      '  destination = "/data"',
+      '[checks.alive]',
+      '  type = "tcp"',
+      '  port = 8080',
+      '[http_service]',
+      '  internal_port = 8080',
+      "  processes = ['app']",
+    ].join('\n')
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+      "1:1 W_KILL_SIGNAL kill_signal: kill_signal 'SIGHUP' is not one Fly supports (SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL, SIGSTOP)",
+      "5:1 W_DEFAULT_GROUP_ONLY mounts[0]: [[mounts]] has no processes filter, so it applies to the default group 'web' only, not to worker",
+      "8:1 W_DEFAULT_GROUP_ONLY checks.alive: [checks.alive] has no processes filter, so it applies to the default group 'web' only, not to worker",
+      "13:16 E_UNKNOWN_GROUP http_service.processes[0]: Service specifies 'app' as one of its processes, but no processes are defined with that name; update fly.toml [processes] to add 'app' process or remove it from service's processes list (fly launch's default processes = ['app'] needs an 'app' group; this file has web, worker)",
+    ])
+  })
+
   it('restart policies and groups, compression, release and console commands', () => {
     const text = [
       "console_command = 'rails c \\'",
