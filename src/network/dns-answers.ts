@@ -1,9 +1,10 @@
 /**
  * Precomputed answers for one registry snapshot: every name of fly-platform.md 2.3–2.4 mapped to
- * the wire bytes of its RRsets, so a query costs one Map lookup and a copy. Owner names are the
- * compression pointer C0 0C (the question name, in the asker's own case). dns-packet encodes the
- * RDATA; everything it would silently corrupt (labels > 63 bytes, names > 255, TXT strings
- * > 255 bytes, bad addresses) is checked here first.
+ * the wire bytes of its RRsets, so a query costs one Map lookup and a copy. All records live in
+ * one buffer and a name maps to a row of offsets (no object per name: 10 000 instances cost a
+ * few MB). Owner names are the compression pointer C0 0C (the question name, in the asker's own
+ * case). dns-packet encodes TXT, SOA and NS data; everything it would silently corrupt (labels
+ * > 63 bytes, names > 255, TXT strings > 255 bytes or RDATA > 64 KiB) is checked here first.
  */
 import * as dnsPacket from 'dns-packet'
 import type {Instance, Snapshot} from './registry.js'
@@ -14,27 +15,23 @@ export const ZONE = 'internal'
 /** The zone's wire form: what every in-zone question name ends with (case-folded). */
 export const ZONE_WIRE = wireKey(ZONE)
 
-/** Whole RRs, each starting with the owner pointer C0 0C. */
-export interface RRSet {
-  count: number
-  bytes: Buffer
-}
+/** An AAAA RR with a pointer owner: 2 + 10 + 16 bytes. */
+export const AAAA_RR_BYTES = 28
 
-/** A name that exists; a missing RRset means NODATA for that type. */
-export interface NameEntry {
-  aaaa?: RRSet
-  txt?: RRSet
-  soa?: RRSet
-  ns?: RRSet
-  /** The answer would not fit in a 64 KiB TCP message: answered SERVFAIL. */
-  tooLarge?: true
-}
+/** Fields of a name's row in `Zone.rows`: [start, end) of its RRs in `Zone.records`, and counts. */
+export const ROW = {aaaaStart: 0, aaaaEnd: 1, aaaaCount: 2, txtStart: 3, txtEnd: 4, txtCount: 5, soaEnd: 6, nsEnd: 7, tooLarge: 8} as const
+export const ROW_SIZE = 9
 
 export interface Zone {
-  /** Lower-case wire form of the name ("\x03web\x08internal\x00") → entry. */
-  names: Map<string, NameEntry>
-  /** App → its started instances' AAAA RRs, in `top<N>.nearest.of` order. */
-  nearest: Map<string, RRSet>
+  /** Lower-case wire form of the name ("\x03web\x08internal\x00") → row number. */
+  names: Map<string, number>
+  /** ROW_SIZE int32 per row; an empty range means NODATA for that type. SOA and NS start where
+   *  the previous field ends (TXT end, SOA end) and only the apex has them. */
+  rows: Int32Array
+  /** Every RR of the zone, back to back, each starting with the owner pointer C0 0C. */
+  records: Buffer
+  /** App → row of `<app>.internal` (its started instances, in `top<N>.nearest.of` order). */
+  apps: Map<string, number>
   /** The SOA RR for negative answers, without its owner name (the caller points at `internal.`). */
   negativeSoa: Buffer
 }
@@ -71,62 +68,107 @@ function record(answer: dnsPacket.Answer): Buffer {
   return out
 }
 
-function rrset(records: Buffer[]): RRSet {
-  return {count: records.length, bytes: records.length === 1 ? records[0]! : Buffer.concat(records)}
+/** dns-packet's AAAA RDATA codec (RDLENGTH + 16 bytes at `offset`); @types/dns-packet omits it. */
+const aaaaData = (dnsPacket as unknown as {aaaa: {encode(ip: string, buf: Buffer, offset: number): Buffer}}).aaaa
+
+/** A name's records before encoding: addresses (deduplicated, in order) and TXT values. */
+interface Pending {
+  ips: Set<string>
+  txt: string[]
 }
 
-/** Names and their records, gathered before encoding so that clashing forms merge. */
-class ZoneBuilder {
-  readonly #names = new Map<string, {aaaa: Set<string>; txt: string[]}>()
+class ZoneWriter {
+  readonly names = new Map<string, number>()
+  readonly apps = new Map<string, number>()
+  #rows: Int32Array = new Int32Array(ROW_SIZE * 1024)
+  #records = Buffer.allocUnsafe(64 * 1024)
+  #length = 0
+  /** Address list → its AAAA run, so `<app>` and `global.<app>` (and one-instance sets) share bytes. */
+  readonly #runs = new Map<string, [number, number]>()
+  readonly #aaaaHeader: Buffer
 
-  /** Declares a name (an empty non-terminal, or a name whose records may all be filtered out). */
-  name(name: string): {aaaa: Set<string>; txt: string[]} {
-    let entry = this.#names.get(name)
-    if (!entry) this.#names.set(name, (entry = {aaaa: new Set(), txt: []}))
-    return entry
+  constructor(readonly ttl: number) {
+    this.#aaaaHeader = Buffer.from([0xc0, 0x0c, 0, TYPE.AAAA, 0, 1, 0, 0, 0, 0])
+    this.#aaaaHeader.writeUInt32BE(ttl, 6)
   }
 
-  aaaa(name: string, instances: readonly Instance[]): void {
-    const set = this.name(name).aaaa
-    for (const instance of instances) if (instance.state === 'started') set.add(instance.ip)
-  }
-
-  /** An empty value declares the name only (NODATA): `vms.<app>` with nothing started still exists. */
-  txt(name: string, value: string): void {
-    const entry = this.name(name)
-    if (value !== '') entry.txt.push(value)
-  }
-
-  build(ttl: number, serial: number): Zone {
-    const names = new Map<string, NameEntry>()
-    const address = new Map<string, Buffer>()
-    const aaaaRR = (ip: string): Buffer => {
-      let bytes = address.get(ip)
-      if (!bytes) address.set(ip, (bytes = record({type: 'AAAA', name: '.', ttl, data: ip})))
-      return bytes
+  /** Adds `name` (relative to `internal.`) with its records; returns its row. */
+  add(name: string, pending: Pending): number | undefined {
+    let key: string
+    try {
+      key = wireKey(`${name}.${ZONE}`)
+    } catch {
+      return undefined // longer than 255 bytes (long metadata under a long app name): not addressable
     }
-    for (const [name, {aaaa, txt}] of this.#names) {
-      let key: string
-      try {
-        key = wireKey(`${name}.${ZONE}`)
-      } catch {
-        continue // longer than 255 bytes (long metadata under a long app name): not addressable
+    const existing = this.names.get(key)
+    if (existing !== undefined) return existing // two spellings of one name (metadata case): the first wins
+    const row = this.names.size
+    this.names.set(key, row)
+    if (this.#rows.length < (row + 1) * ROW_SIZE) this.#rows = grow(this.#rows, this.#rows.length * 2)
+    const at = row * ROW_SIZE
+    // Checked before encoding: one TXT RR holds at most 65 535 bytes (dns-packet would throw).
+    const txtBytes = pending.txt.reduce((n, value) => n + 12 + Math.ceil(Buffer.byteLength(value) * 256 / 255) + 1, 0)
+    if (pending.ips.size * AAAA_RR_BYTES > MAX_ANSWER_BYTES || txtBytes > MAX_ANSWER_BYTES) {
+      this.#rows[at + ROW.tooLarge] = 1
+      return row
+    }
+    const [start, end] = this.#aaaa([...pending.ips])
+    this.#rows.set([start, end, pending.ips.size], at + ROW.aaaaStart)
+    const txtStart = this.#length
+    for (const value of pending.txt) this.write(record({type: 'TXT', name: '.', ttl: this.ttl, data: txtStrings(value)}))
+    this.#rows.set([txtStart, this.#length, pending.txt.length, this.#length, this.#length], at + ROW.txtStart)
+    return row
+  }
+
+  /** The apex: SOA and NS right after an empty TXT range. */
+  apex(soa: Buffer, ns: Buffer): void {
+    const row = this.add('', {ips: new Set(), txt: []})!
+    this.write(soa)
+    this.#rows[row * ROW_SIZE + ROW.soaEnd] = this.#length
+    this.write(ns)
+    this.#rows[row * ROW_SIZE + ROW.nsEnd] = this.#length
+  }
+
+  write(bytes: Buffer): void {
+    if (this.#records.length < this.#length + bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#records.length * 2, this.#length + bytes.length))
+      this.#records.copy(bigger, 0, 0, this.#length)
+      this.#records = bigger
+    }
+    this.#length += bytes.copy(this.#records, this.#length)
+  }
+
+  finish(negativeSoa: Buffer): Zone {
+    // Copies shed the slack of doubling: the zone lives as long as its snapshot.
+    return {names: this.names, rows: this.#rows.slice(0, this.names.size * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), apps: this.apps, negativeSoa}
+  }
+
+  #aaaa(ips: string[]): [number, number] {
+    if (ips.length === 0) return [0, 0]
+    const id = ips.join(' ')
+    let run = this.#runs.get(id)
+    if (!run) {
+      const start = this.#length
+      const rr = Buffer.alloc(AAAA_RR_BYTES)
+      this.#aaaaHeader.copy(rr)
+      for (const ip of ips) {
+        aaaaData.encode(ip, rr, this.#aaaaHeader.length) // the registry checked it is IPv6
+        this.write(rr)
       }
-      const entry: NameEntry = {}
-      if (aaaa.size > 0) entry.aaaa = rrset([...aaaa].map(aaaaRR))
-      if (txt.length > 0) entry.txt = rrset(txt.map((value) => record({type: 'TXT', name: '.', ttl, data: txtStrings(value)})))
-      if ((entry.aaaa?.bytes.length ?? 0) > MAX_ANSWER_BYTES || (entry.txt?.bytes.length ?? 0) > MAX_ANSWER_BYTES) entry.tooLarge = true
-      names.set(key, entry)
+      this.#runs.set(id, (run = [start, this.#length]))
     }
-    const soaData = {mname: 'localhost', rname: 'hostmaster.localhost', serial, refresh: 3600, retry: 600, expire: 86_400, minimum: ttl}
-    const soa = record({type: 'SOA', name: '.', ttl, data: soaData})
-    names.set(ZONE_WIRE, {soa: rrset([soa]), ns: rrset([record({type: 'NS', name: '.', ttl, data: 'localhost'})])})
-    return {names, nearest: new Map(), negativeSoa: soa.subarray(2)}
+    return run
   }
 }
 
-function groupBy<K>(instances: readonly Instance[], key: (i: Instance) => K): Map<K, Instance[]> {
-  const groups = new Map<K, Instance[]>()
+function grow(rows: Int32Array, size: number): Int32Array {
+  const bigger = new Int32Array(size)
+  bigger.set(rows)
+  return bigger
+}
+
+function groupBy(instances: readonly Instance[], key: (i: Instance) => string): Map<string, Instance[]> {
+  const groups = new Map<string, Instance[]>()
   for (const instance of instances) {
     const k = key(instance)
     const list = groups.get(k)
@@ -144,40 +186,75 @@ const instanceList = (instances: readonly Instance[]): string =>
   instances.map((i) => `instance=${i.id},app=${i.app},ip=${i.ip},region=${i.region}`).join(';')
 const started = (instances: readonly Instance[]): Instance[] => instances.filter((i) => i.state === 'started')
 
-/** Every name Fly's resolver answers for this snapshot (fly-platform.md 2.3–2.4), TTL `ttl`. */
-export function buildZone(snapshot: Snapshot, ttl = 5): Zone {
-  const zone = new ZoneBuilder()
-  const apps = groupBy(snapshot.instances, (i) => i.app)
-  for (const [app, instances] of apps) {
-    const up = started(instances)
-    zone.aaaa(app, instances)
-    zone.aaaa(`global.${app}`, instances)
-    zone.txt(`vms.${app}`, vmsList(up))
-    zone.txt(`all.vms.${app}`, vmsList(instances))
-    zone.txt(`regions.${app}`, regionList(up))
-    zone.txt(`all.regions.${app}`, regionList(instances))
-    // Empty non-terminals: they exist (NODATA), so resolvers do not cache the subtree as gone.
-    for (const between of ['all', 'vm', 'process', 'of', 'nearest.of', '_metadata', 'kv._metadata']) zone.name(`${between}.${app}`)
-    for (const [region, list] of groupBy(instances, (i) => i.region)) zone.aaaa(`${region}.${app}`, list)
-    for (const [group, list] of groupBy(instances, (i) => i.group)) zone.aaaa(`${group}.process.${app}`, list)
-    for (const instance of instances) {
-      zone.aaaa(`${instance.id}.vm.${app}`, [instance])
-      for (const [key, value] of Object.entries(instance.metadata ?? {})) {
-        if (!METADATA_LABEL.test(key) || !METADATA_LABEL.test(value)) continue // not addressable in DNS, as on Fly
-        zone.name(`${key}.kv._metadata.${app}`)
-        zone.aaaa(`${value}.${key}.kv._metadata.${app}`, [instance])
-      }
+/** Names of one scope (an app, or the zone's own names), merged before writing: forms can clash. */
+class Names {
+  readonly #names = new Map<string, Pending>()
+
+  /** Declares a name: an empty non-terminal, or a name whose records may all be filtered out. */
+  name(name: string): Pending {
+    let entry = this.#names.get(name)
+    if (!entry) this.#names.set(name, (entry = {ips: new Set(), txt: []}))
+    return entry
+  }
+
+  aaaa(name: string, instances: readonly Instance[]): void {
+    const ips = this.name(name).ips
+    for (const instance of instances) if (instance.state === 'started') ips.add(instance.ip)
+  }
+
+  /** An empty value declares the name only (NODATA): `vms.<app>` with nothing started still exists. */
+  txt(name: string, value: string): void {
+    const entry = this.name(name)
+    if (value !== '') entry.txt.push(value)
+  }
+
+  writeTo(zone: ZoneWriter): void {
+    for (const [name, pending] of this.#names) zone.add(name, pending)
+  }
+}
+
+function appNames(app: string, instances: readonly Instance[]): Names {
+  const names = new Names()
+  const up = started(instances)
+  names.aaaa(app, instances)
+  names.aaaa(`global.${app}`, instances)
+  names.txt(`vms.${app}`, vmsList(up))
+  names.txt(`all.vms.${app}`, vmsList(instances))
+  names.txt(`regions.${app}`, regionList(up))
+  names.txt(`all.regions.${app}`, regionList(instances))
+  // Empty non-terminals: they exist (NODATA), so resolvers do not cache the subtree as gone.
+  for (const between of ['all', 'vm', 'process', 'of', 'nearest.of', '_metadata', 'kv._metadata']) names.name(`${between}.${app}`)
+  for (const [region, list] of groupBy(instances, (i) => i.region)) names.aaaa(`${region}.${app}`, list)
+  for (const [group, list] of groupBy(instances, (i) => i.group)) names.aaaa(`${group}.process.${app}`, list)
+  for (const instance of instances) {
+    names.aaaa(`${instance.id}.vm.${app}`, [instance])
+    for (const [key, value] of Object.entries(instance.metadata ?? {})) {
+      if (!METADATA_LABEL.test(key) || !METADATA_LABEL.test(value)) continue // not addressable in DNS, as on Fly
+      names.name(`${key}.kv._metadata.${app}`)
+      names.aaaa(`${value}.${key}.kv._metadata.${app}`, [instance])
     }
   }
-  zone.txt('_apps', [...apps.keys()].join(','))
-  zone.txt('_instances', instanceList(started(snapshot.instances)))
-  zone.txt('all._instances', instanceList(snapshot.instances))
-  zone.name('all')
-  zone.name('_peer') // no WireGuard peers locally: the name exists, with no records
-  const built = zone.build(ttl, snapshot.version)
-  for (const app of apps.keys()) {
-    const aaaa = built.names.get(wireKey(`${app}.${ZONE}`))?.aaaa
-    if (aaaa) built.nearest.set(app, aaaa)
+  return names
+}
+
+/** Every name Fly's resolver answers for this snapshot (fly-platform.md 2.3–2.4), TTL `ttl`. */
+export function buildZone(snapshot: Snapshot, ttl = 5): Zone {
+  const zone = new ZoneWriter(ttl)
+  const apps = groupBy(snapshot.instances, (i) => i.app)
+  for (const [app, instances] of apps) {
+    const names = appNames(app, instances)
+    names.writeTo(zone)
+    zone.apps.set(app, zone.names.get(wireKey(`${app}.${ZONE}`))!)
   }
-  return built
+  const global = new Names()
+  global.txt('_apps', [...apps.keys()].join(','))
+  global.txt('_instances', instanceList(started(snapshot.instances)))
+  global.txt('all._instances', instanceList(snapshot.instances))
+  global.name('_peer') // no WireGuard peers locally: the name exists, with no records
+  if (!apps.has('all')) global.name('all')
+  global.writeTo(zone)
+  const soaData = {mname: 'localhost', rname: 'hostmaster.localhost', serial: snapshot.version, refresh: 3600, retry: 600, expire: 86_400, minimum: ttl}
+  const soa = record({type: 'SOA', name: '.', ttl, data: soaData})
+  zone.apex(soa, record({type: 'NS', name: '.', ttl, data: 'localhost'}))
+  return zone.finish(soa.subarray(2))
 }

@@ -5,7 +5,7 @@
  * dns-registry.md §4.1 lives here: drop responses and runt packets, FORMERR/NOTIMP/REFUSED/BADVERS,
  * NXDOMAIN vs NODATA with the SOA, question echoed byte for byte (0x20), EDNS(0), TC over UDP.
  */
-import {buildZone, TYPE, ZONE_WIRE, type NameEntry, type RRSet, type Zone} from './dns-answers.js'
+import {AAAA_RR_BYTES, buildZone, ROW, ROW_SIZE, TYPE, ZONE_WIRE, type Zone} from './dns-answers.js'
 import type {Registry, Snapshot} from './registry.js'
 
 export const RCODE = {NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16} as const
@@ -20,9 +20,15 @@ const AA = 0x0400
 const TC = 0x0200
 const RA = 0x0080
 const ECHOED_FLAGS = 0x7910 // opcode, RD and CD are copied from the query
-/** An AAAA RR with a pointer owner: 2 + 10 + 16 bytes; `top<N>` slices the app's set by it. */
-const AAAA_RR_BYTES = 28
-const TOP_N = /^\x03top|^\x04top|^\x05top|^\x06top/
+const TOP_N = /^[\x04-\x07]top/
+
+/** A run of answer RRs: `count` records in source[start, end). */
+interface Answer {
+  source: Buffer
+  start: number
+  end: number
+  count: number
+}
 
 interface Question {
   /** Offset just past the name's terminating zero. */
@@ -45,6 +51,8 @@ export class QueryHandler {
   readonly #ttl: number
   #snapshot: Snapshot | undefined
   #zone: Zone | undefined
+  /** Reused for every answer: the hot path allocates only the reply buffer. */
+  readonly #answer: Answer = {source: Buffer.alloc(0), start: 0, end: 0, count: 0}
 
   constructor(registry: Registry, opts: {forward: boolean; ttl?: number}) {
     this.#registry = registry
@@ -78,11 +86,46 @@ export class QueryHandler {
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.#reply(msg, q, flags, RCODE.REFUSED, 0, undefined, false, tcp)
     const zone = this.zone()
     const key = msg.toString('latin1', 12, q.nameEnd).toLowerCase()
-    const entry = zone.names.get(key) ?? nearest(zone, key)
-    if (entry === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
-    if (entry.tooLarge) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
-    const rrs = select(entry, q.qtype)
-    return this.#reply(msg, q, flags, RCODE.NOERROR, AA, rrs, rrs === undefined, tcp)
+    let row = zone.names.get(key)
+    let top = 0xffff
+    if (row === undefined && TOP_N.test(key)) [row, top] = nearest(zone, key) ?? [undefined, top]
+    if (row === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
+    if (zone.rows[row * ROW_SIZE + ROW.tooLarge]) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
+    const found = this.#select(zone, row, q.qtype, top)
+    return this.#reply(msg, q, flags, RCODE.NOERROR, AA, found, found === undefined, tcp)
+  }
+
+  /** The answer RRs of `row` for `qtype` (at most `top` AAAA), in the reused #answer, or undefined. */
+  #select(zone: Zone, row: number, qtype: number, top: number): Answer | undefined {
+    const r = zone.rows
+    const at = row * ROW_SIZE
+    const answer = this.#answer
+    answer.source = zone.records
+    switch (qtype) {
+      case TYPE.AAAA:
+        answer.count = Math.min(r[at + ROW.aaaaCount]!, top)
+        answer.start = r[at + ROW.aaaaStart]!
+        answer.end = answer.start + answer.count * AAAA_RR_BYTES
+        break
+      case TYPE.TXT:
+        [answer.start, answer.end, answer.count] = [r[at + ROW.txtStart]!, r[at + ROW.txtEnd]!, r[at + ROW.txtCount]!]
+        break
+      case TYPE.SOA:
+        [answer.start, answer.end, answer.count] = [r[at + ROW.txtEnd]!, r[at + ROW.soaEnd]!, 1]
+        break
+      case TYPE.NS:
+        [answer.start, answer.end, answer.count] = [r[at + ROW.soaEnd]!, r[at + ROW.nsEnd]!, 1]
+        break
+      case TYPE.ANY: { // RFC 8482 allows less; we hold little, so send all of it
+        const parts = [TYPE.AAAA, TYPE.TXT, TYPE.SOA, TYPE.NS].map((t) => this.#select(zone, row, t, top)).filter((a) => a !== undefined).map((a) => ({...a}))
+        answer.source = Buffer.concat(parts.map((p) => p.source.subarray(p.start, p.end)))
+        ;[answer.start, answer.end, answer.count] = [0, answer.source.length, parts.reduce((n, p) => n + p.count, 0)]
+        break
+      }
+      default:
+        return undefined
+    }
+    return answer.end > answer.start ? answer : undefined
   }
 
   /** A header-only error reply to `msg` (SERVFAIL when the upstream resolver does not answer). */
@@ -98,10 +141,10 @@ export class QueryHandler {
     return out
   }
 
-  #reply(msg: Buffer, q: Question, flags: number, rcode: number, aa: number, rrs: RRSet | undefined, soa: boolean, tcp: boolean): Buffer {
+  #reply(msg: Buffer, q: Question, flags: number, rcode: number, aa: number, rrs: Answer | undefined, soa: boolean, tcp: boolean): Buffer {
     const negativeSoa = soa ? this.zone().negativeSoa : undefined
     const questionBytes = q.end - 12
-    let answerBytes = rrs === undefined ? 0 : rrs.bytes.length
+    let answerBytes = rrs === undefined ? 0 : rrs.end - rrs.start
     let authorityBytes = negativeSoa ? 2 + negativeSoa.length : 0
     const optBytes = q.ednsSize > 0 ? 11 : 0
     const limit = tcp ? 65_535 : q.ednsSize > 0 ? Math.min(Math.max(512, q.ednsSize), EDNS_UDP_SIZE) : 512
@@ -120,7 +163,7 @@ export class QueryHandler {
     out.writeUInt16BE(optBytes > 0 ? 1 : 0, 10)
     msg.copy(out, 12, 12, q.end) // the question exactly as asked, case included
     let at = q.end
-    if (answerBytes > 0) at += rrs!.bytes.copy(out, at)
+    if (answerBytes > 0) at += rrs!.source.copy(out, at, rrs!.start, rrs!.end)
     if (authorityBytes > 0) {
       out.writeUInt16BE(0xc000 | q.lastLabel, at) // owner `internal.`: the question's last label
       at += 2 + negativeSoa!.copy(out, at + 2)
@@ -198,30 +241,12 @@ function inZone(msg: Buffer, q: Question): boolean {
   return true
 }
 
-function select(entry: NameEntry, qtype: number): RRSet | undefined {
-  switch (qtype) {
-    case TYPE.AAAA: return entry.aaaa
-    case TYPE.TXT: return entry.txt
-    case TYPE.SOA: return entry.soa
-    case TYPE.NS: return entry.ns
-    case TYPE.ANY: { // RFC 8482 allows less; we hold little, so send all of it
-      const sets = [entry.aaaa, entry.txt, entry.soa, entry.ns].filter((s): s is RRSet => s !== undefined)
-      if (sets.length <= 1) return sets[0]
-      return {count: sets.reduce((n, s) => n + s.count, 0), bytes: Buffer.concat(sets.map((s) => s.bytes))}
-    }
-    default: return undefined
-  }
-}
-
-/** `top<N>.nearest.of.<app>.internal`: the first N started instances (all equally near locally). */
-function nearest(zone: Zone, key: string): NameEntry | undefined {
-  if (!TOP_N.test(key)) return undefined
+/** `top<N>.nearest.of.<app>.internal` → [row of the app, N]: locally every instance is equally near. */
+function nearest(zone: Zone, key: string): [number, number] | undefined {
   const labels: string[] = []
   for (let at = 0; key.charCodeAt(at) !== 0; at += key.charCodeAt(at) + 1) labels.push(key.slice(at + 1, at + 1 + key.charCodeAt(at)))
   const [top, near, of, app] = labels
   if (labels.length !== 5 || near !== 'nearest' || of !== 'of' || !/^top[1-9]\d{0,3}$/.test(top!)) return undefined
-  const all = zone.nearest.get(app!)
-  if (all === undefined) return zone.names.has(key.slice(key.indexOf('\x07nearest'))) ? {} : undefined
-  const count = Math.min(Number(top!.slice(3)), all.count)
-  return {aaaa: {count, bytes: all.bytes.subarray(0, count * AAAA_RR_BYTES)}}
+  const row = zone.apps.get(app!)
+  return row === undefined ? undefined : [row, Number(top!.slice(3))]
 }

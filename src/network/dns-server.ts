@@ -72,19 +72,28 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const self = listeners.map((l) => l.udp.address())
   const forwarder = upstreams && new Forwarder(upstreams.filter((u) => !self.some((s) => s.port === u.port && s.address === u.address)))
 
-  const reply = (msg: Buffer, tcp: boolean, send: (reply: Buffer) => void): void => {
-    let answer: ReturnType<QueryHandler['answer']>
+  const answer = (msg: Buffer, tcp: boolean): ReturnType<QueryHandler['answer']> => {
     try {
-      answer = handler.answer(msg, tcp)
+      return handler.answer(msg, tcp)
     } catch {
-      answer = handler.fail(msg, RCODE.SERVFAIL) // a bug must cost one answer, never the server
+      return handler.fail(msg, RCODE.SERVFAIL) // a bug must cost one answer, never the server
     }
-    if (answer === FORWARD) void forwarder!.query(msg, tcp).then((r) => send(r ?? handler.fail(msg, RCODE.SERVFAIL)))
-    else if (answer !== undefined) send(answer)
+  }
+  const forward = (msg: Buffer, tcp: boolean, send: (reply: Buffer) => void): void =>
+    void forwarder!.query(msg, tcp).then((r) => send(r ?? handler.fail(msg, RCODE.SERVFAIL)))
+  const reply = (msg: Buffer, tcp: boolean, send: (reply: Buffer) => void): void => {
+    const a = answer(msg, tcp)
+    if (a === FORWARD) forward(msg, tcp, send)
+    else if (a !== undefined) send(a)
   }
   const timeoutMs = opts.tcpTimeoutMs ?? 2500
   for (const {udp, tcp} of listeners) {
-    udp.on('message', (msg, from) => reply(msg, false, (r) => udp.send(r, from.port, from.address, ignore)))
+    // The hot path: no closure per query unless it is forwarded; send errors go to 'error'.
+    udp.on('message', (msg, from) => {
+      const a = answer(msg, false)
+      if (a === FORWARD) forward(msg, false, (r) => udp.send(r, from.port, from.address))
+      else if (a !== undefined) udp.send(a, from.port, from.address)
+    })
     tcp.on('connection', (socket) => serveTcp(socket, connections, timeoutMs, reply))
   }
   return {
