@@ -26,7 +26,7 @@ export function loadFlyConfig(text: string | Uint8Array, file: string): {config:
   }) as FlyConfig
   findings.push(...validateFlyConfig(config))
   const locator = findings.length ? new KeyLocator(source) : undefined // most files have nothing to locate
-  const diagnostics = findings.map((finding) => locate(finding, file, sourcePath(finding.keyPath, moved), locator!))
+  const diagnostics = findings.map((finding) => locate(finding, file, locator!, sourcePath(finding.keyPath, moved)))
   return {config, diagnostics: diagnostics.sort(byPosition)}
 }
 
@@ -39,7 +39,7 @@ function sourcePath(path: string, moved: ReadonlyMap<string, string>): string {
   return path
 }
 
-function locate(finding: Finding, file: string, keyPath: string, locator: KeyLocator): Diagnostic {
+function locate(finding: Finding, file: string, locator: KeyLocator, keyPath: string): Diagnostic {
   const position = keyPath ? locator.locate(keyPath) : undefined
   return {
     severity: finding.severity,
@@ -48,6 +48,7 @@ function locate(finding: Finding, file: string, keyPath: string, locator: KeyLoc
     file,
     ...(position ?? {}),
     ...(keyPath ? {keyPath} : {}),
+    ...(keyPath === finding.keyPath ? {} : {configPath: finding.keyPath}),
   }
 }
 

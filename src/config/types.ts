@@ -233,6 +233,8 @@ export interface Diagnostic {
   file: string
   line?: number
   column?: number
-  /** e.g. `services[1].internal_port` */
+  /** Where in the file, as written: `services[1].internal_port`, `compute.memory`. */
   keyPath?: string
+  /** The same place in the normalised config when it differs from keyPath (`vm[0].memory`). */
+  configPath?: string
 }

@@ -121,7 +121,9 @@ describe('diagnostics are located at the text the user wrote', () => {
 
   it('legacy aliases point at the alias, not the normalised key', () => {
     const text = 'app = "x"\n[[env]]\nA = "1"\n[[env]]\nB = 2\n[compute]\nmemory = "0"\n[[mounts]]\nsource = "d"\ndestination = "/d"\nsnapshot_retention = 90\n'
-    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
+    const {diagnostics} = loadFlyConfig(text, 'fly.toml')
+    assert.deepEqual(diagnostics.map((d) => d.configPath), ['vm[0]', undefined], 'configPath: the place in the normalised config')
+    assert.deepEqual(render(diagnostics), [
       "6:1 E_MACHINE_CONVERSION compute: Converting to machine in process group 'app' will fail because of: memory cannot be zero",
       "11:1 E_MOUNT mounts[0].snapshot_retention: mount 'd' has a snapshot_retention value which is not between 1 and 60 days inclusive",
     ])
