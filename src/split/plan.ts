@@ -37,15 +37,21 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
   warnListeners(config, groups, names, ports, warnings)
   warnSingleAppSections(config, {names, publicGroup, releaseGroup, hasRelease, releaseIn: options.releaseIn}, warnings)
 
+  // The same env value usually reads the same in several apps: one warning lists them all.
+  const peerNotes = new Map<string, {code: string; path: string; text: string; apps: string[]}>()
   const order = [publicGroup, ...groups.filter((g) => g !== publicGroup)]
   const apps = order.map((group): PlannedApp => {
     const name = names.get(group)!
     const context: PeerContext = {group, originalApp: config.app, apps: names, ports}
     const roles = {publicApp: names.get(publicGroup)!, releaseApp: names.get(releaseGroup)!, relocate: options.relocate ?? ''}
-    const {fly, changes} = appConfig(flats.get(group)!, {group, name, ...roles}, context, warnings)
+    const {fly, changes} = appConfig(flats.get(group)!, {group, name, ...roles}, context, (code, path, text) => {
+      const key = `${code}\0${path}\0${text}`
+      peerNotes.set(key, {code, path, text, apps: [...(peerNotes.get(key)?.apps ?? []), name]})
+    })
     return {name, group, config: `fly.${group}.toml`, public: group === publicGroup, release: hasRelease && group === releaseGroup, fly, received: sectionSummary(fly), changes}
   })
 
+  for (const {code, path, text, apps: where} of peerNotes.values()) warnings.push({code, path, message: `${where.join(', ')}: ${text}`})
   warnNewVolumes(apps, config.app, warnings)
 
   // Headers name the source relative to the output, so they do not depend on the caller's cwd.
@@ -71,7 +77,7 @@ function appConfig(
   flat: FlyConfig,
   app: {group: string; name: string; publicApp: string; releaseApp: string; relocate: string},
   context: PeerContext,
-  warnings: SplitWarning[],
+  note: (code: string, path: string, text: string) => void,
 ): {fly: FlyConfig; changes: string[]} {
   const fly: FlyConfig = structuredClone(flat)
   const changes: string[] = []
@@ -100,9 +106,9 @@ function appConfig(
     fly.env![key] = result.text
     for (const rewrite of result.rewrites) {
       changes.push(`env ${key}: ${rewrite.from} -> ${rewrite.to}`)
-      warnings.push({code: 'W_ENV_REWRITTEN', path: `env.${key}`, message: `${app.name}: ${key} ${rewrite.from} -> ${rewrite.to} (${rewrite.why})`})
+      note('W_ENV_REWRITTEN', `env.${key}`, `${rewrite.from} -> ${rewrite.to} (${rewrite.why})`)
     }
-    for (const finding of result.findings) warnings.push({code: 'W_PEER_CHECK', path: `env.${key}`, message: `${app.name}: ${key}: ${finding.why}`})
+    for (const finding of result.findings) note('W_PEER_CHECK', `env.${key}`, finding.why)
   }
   return {fly, changes}
 }

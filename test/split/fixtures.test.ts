@@ -39,7 +39,8 @@ function assertSplitKeepsMachines(name: string, original: FlyConfig, plan: Split
       assert.equal(typeof after, typeof before, `${name}/${app.group}: ${String(before)} vs ${String(after)}`)
       continue
     }
-    const rewritten = plan.warnings.filter((w) => w.code === 'W_ENV_REWRITTEN' && w.message.startsWith(`${app.name}: `)).map((w) => w.path!.slice('env.'.length))
+    const rewritten = new Set(app.changes.flatMap((change) => /^env (\S+): /.exec(change)?.[1] ?? []))
+    for (const key of rewritten) assert.ok(plan.warnings.some((w) => w.code === 'W_ENV_REWRITTEN' && w.path === `env.${key}` && w.message.includes(app.name)))
     for (const key of rewritten) {
       assert.notEqual(after.env[key], before.env[key])
       assert.match(after.env[key]!, /\.internal/)

@@ -129,7 +129,7 @@ test('[env] peers that point at another group are rewritten to <newapp>.internal
   assert.equal(app(p, 'web').fly.env?.SELF, 'http://127.0.0.1:8080/health', "a group's own port stays local")
   assert.equal(app(p, 'redis').fly.env?.REDIS_URL, 'redis://localhost:6379/0')
   const rewrites = p.warnings.filter((w) => w.code === 'W_ENV_REWRITTEN').map((w) => w.message)
-  assert.ok(rewrites.includes('shop-worker: REDIS_URL localhost:6379 -> shop-redis.internal:6379 (port 6379 is group "redis", now app shop-redis)'), rewrites.join('\n'))
+  assert.ok(rewrites.includes('shop, shop-worker: localhost:6379 -> shop-redis.internal:6379 (port 6379 is group "redis", now app shop-redis)'), rewrites.join('\n'))
   assert.deepEqual(app(p, 'worker').changes, [
     'dropped [[statics]] (served by shop)',
     'dropped release_command (runs in shop)',
