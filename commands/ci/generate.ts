@@ -15,6 +15,7 @@ export default class CiGenerate extends BaseCommand {
     test: Flags.string({description: 'test command run with the apps up (default: npm test when package.json has one)'}),
     branch: Flags.string({default: 'main', description: 'default branch: pushes to it deploy'}),
     'flyctl-version': Flags.string({description: 'flyctl release CI installs (pinned)'}),
+    'token-per-app': Flags.boolean({default: false, description: 'one app-scoped deploy token per app (FLY_API_TOKEN_<APP>) instead of one FLY_API_TOKEN'}),
     force: Flags.boolean({default: false, description: 'replace an existing, different workflow file'}),
   }
 
@@ -22,9 +23,9 @@ export default class CiGenerate extends BaseCommand {
     const {flags} = await this.parse(CiGenerate)
     const {writeCi, FLYCTL_VERSION, renderCiReport} = await import('../../src/ci/index.js')
     const extra = [['--out', flags.out], ['--test', flags.test], ['--branch', flags.branch === 'main' ? undefined : flags.branch], ['--flyctl-version', flags['flyctl-version']]]
-      .filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${JSON.stringify(v)}`).concat(flags['token-per-app'] ? ['--token-per-app'] : [])
     const report = await writeCi({provider: flags.provider, dir: process.cwd(), branch: flags.branch, force: flags.force,
-      flyctlVersion: flags['flyctl-version'] ?? FLYCTL_VERSION, ...(flags.out ? {out: flags.out} : {}), ...(flags.test ? {test: flags.test} : {})},
+      flyctlVersion: flags['flyctl-version'] ?? FLYCTL_VERSION, tokenPerApp: flags['token-per-app'], ...(flags.out ? {out: flags.out} : {}), ...(flags.test ? {test: flags.test} : {})},
     ['npx flotilla ci generate --provider', flags.provider, ...extra, '--force'].join(' '))
     this.log(renderCiReport(report))
     return report

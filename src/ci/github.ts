@@ -29,20 +29,21 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
   doc.setIn(['jobs', 'changes', 'steps', 2, 'run'], blockLiteral(doc, planScript(plan)))
 
   const gates = plan.splitCheck ? ['changes', 'check', 'test'] : ['changes', 'test']
-  const deploySteps = (job: string, command: string): void => {
+  const deploySteps = (job: string, command: string, token: string): void => {
     doc.setIn(['jobs', job, 'steps', 1, 'with', 'version'], plan.flyctlVersion)
     const step = doc.getIn(['jobs', job, 'steps', 2]) as YAMLMap
     step.set('run', command)
+    doc.setIn(['jobs', job, 'steps', 2, 'env', 'FLY_API_TOKEN'], token)
     if (plan.workdir !== '') step.set('working-directory', plan.workdir)
   }
   if (plan.release) {
     doc.setIn(['jobs', 'release', 'needs'], doc.createNode(gates, {flow: true}))
     doc.setIn(['jobs', 'release', 'concurrency', 'group'], `fly-deploy-${plan.release.name}`)
-    deploySteps('release', `flyctl deploy --remote-only -c ${plan.release.config}`)
+    deploySteps('release', `flyctl deploy --remote-only -c ${plan.release.config}`, `\${{ secrets.${plan.release.token} }}`)
   } else jobs.delete('release')
   if (plan.apps.length > 0) {
     doc.setIn(['jobs', 'deploy', 'needs'], doc.createNode(plan.release ? [...gates, 'release'] : gates, {flow: true}))
-    deploySteps('deploy', 'flyctl deploy --remote-only -c ${{ matrix.config }}')
+    deploySteps('deploy', 'flyctl deploy --remote-only -c ${{ matrix.config }}', plan.tokenPerApp ? '${{ secrets[matrix.token] }}' : '${{ secrets.FLY_API_TOKEN }}')
   } else jobs.delete('deploy')
   stripFillComments(doc)
   spaceEntries(jobs)
@@ -66,7 +67,7 @@ function filtersText(filters: Record<string, string[]>): string {
 /** Turns paths-filter's matches into the release flag and the deploy matrix (jq is on every runner). */
 function planScript(plan: CiPlan): string {
   const all = [...(plan.release ? [plan.release] : []), ...plan.apps].map((a) => a.name)
-  const matrix = plan.apps.map((a) => ({app: a.name, config: a.config}))
+  const matrix = plan.apps.map((a) => ({app: a.name, config: a.config, ...(plan.tokenPerApp ? {token: a.token} : {})}))
   return [
     'if [ "$ON_DEFAULT_BRANCH" != true ]; then',
     '  echo "release=false" >> "$GITHUB_OUTPUT"',

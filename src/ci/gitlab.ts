@@ -24,6 +24,7 @@ export async function renderGitlab(plan: CiPlan, templates: string): Promise<str
     extends: '.fly-deploy',
     stage,
     resource_group: `fly-${app.name}`,
+    ...(plan.tokenPerApp ? {variables: {FLY_API_TOKEN: `$${app.token}`}} : {}),
     rules: [
       {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DEPLOY_ALL == "true"'},
       {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', changes: [...app.paths, ...plan.shared]},

@@ -17,7 +17,7 @@ export interface CiReport {
   /** false when the file already held exactly these bytes. */
   written: boolean
   release?: string
-  apps: {name: string; config: string; paths: string[]}[]
+  apps: {name: string; config: string; paths: string[]; token: string}[]
   shared: string[]
   warnings: string[]
   steps: string[]
@@ -48,9 +48,13 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
     apps: all, shared: plan.shared, warnings: plan.warnings,
     steps: [
       ...all.map((a) => `fly apps create ${a.name}   # once, if it does not exist yet`),
-      plan.provider === 'github'
-        ? 'gh secret set FLY_API_TOKEN --body "$(fly tokens create org)"   # or a deploy token per app, see docs/ci.md'
-        : 'set FLY_API_TOKEN as a masked, protected CI/CD variable (Settings > CI/CD > Variables)',
+      ...(plan.tokenPerApp
+        ? all.map((a) => plan.provider === 'github'
+          ? `gh secret set ${a.token} --body "$(fly tokens create deploy -a ${a.name})"`
+          : `fly tokens create deploy -a ${a.name}   # into the masked, protected CI/CD variable ${a.token}`)
+        : [plan.provider === 'github'
+          ? 'gh secret set FLY_API_TOKEN --body "$(fly tokens create org)"   # or --token-per-app: one deploy token per app'
+          : 'fly tokens create org   # into the masked, protected CI/CD variable FLY_API_TOKEN (or --token-per-app)']),
     ],
   }
 }

@@ -16,6 +16,8 @@ export interface CiOptions {
   test?: string
   branch: string
   flyctlVersion: string
+  /** One app-scoped deploy token per app (FLY_API_TOKEN_<APP>) instead of one FLY_API_TOKEN. */
+  tokenPerApp?: boolean
 }
 
 export interface CiApp {
@@ -24,6 +26,8 @@ export interface CiApp {
   config: string
   /** Path filters (repository-relative globs) whose changes redeploy this app. */
   paths: string[]
+  /** The CI secret holding its Fly token. */
+  token: string
 }
 
 export interface CiPlan {
@@ -46,6 +50,7 @@ export interface CiPlan {
   shared: string[]
   flyctlVersion: string
   branch: string
+  tokenPerApp: boolean
   regenerate: string
   warnings: string[]
 }
@@ -68,7 +73,8 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
       throw new FlotillaError('E_READ', `cannot read ${app.config} (app ${app.name}): ${error.message}`)
     }), configPath) as {build?: {image?: string; dockerfile?: string; ignorefile?: string; builder?: string}; deploy?: {release_command?: string}}
     const paths = [rel(configPath), ...(await buildInputs(config.build ?? {}, dirname(configPath), workspace.dir, rel, warnings, app.name))]
-    apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], ...(config.deploy?.release_command ? {releaseCommand: config.deploy.release_command} : {})})
+    const token = options.tokenPerApp ? `FLY_API_TOKEN_${app.name.toUpperCase().replaceAll('-', '_')}` : 'FLY_API_TOKEN'
+    apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], token, ...(config.deploy?.release_command ? {releaseCommand: config.deploy.release_command} : {})})
   }
   const owners = apps.filter((a) => a.releaseCommand)
   if (owners.length > 1) warnings.push(`${owners.map((a) => a.name).join(', ')} all have a release_command: ${owners[0]?.name} deploys first, the others with the rest`)
@@ -83,12 +89,12 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
     ...(release ? {release: strip(release)} : {}),
     apps: apps.filter((a) => a !== release).map(strip),
     shared: [rel(found.path), rel(out)],
-    flyctlVersion: options.flyctlVersion, branch: options.branch, regenerate: invocation, warnings,
+    flyctlVersion: options.flyctlVersion, branch: options.branch, tokenPerApp: options.tokenPerApp ?? false, regenerate: invocation, warnings,
   }
 }
 
 function strip(app: CiApp & {releaseCommand?: string}): CiApp {
-  return {name: app.name, config: app.config, paths: app.paths}
+  return {name: app.name, config: app.config, paths: app.paths, token: app.token}
 }
 
 /**

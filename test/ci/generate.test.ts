@@ -144,6 +144,18 @@ test('regeneration is byte-stable; a different existing file is only replaced wi
   await assert.rejects(readFile(join(noTests, '.gitlab-ci.yml')), {code: 'ENOENT'})
 })
 
+test('--token-per-app: each deploy reads its own app-scoped secret', async (t) => {
+  const dir = await repository(t)
+  const github = parse((await generateCi(options(dir, 'github', {tokenPerApp: true}), 'x')).content) as Workflow
+  assert.equal(schemas.github(github), true, JSON.stringify(schemas.github.errors))
+  assert.deepEqual(github.jobs.release!.steps!.at(-1)!.env, {FLY_API_TOKEN: '${{ secrets.FLY_API_TOKEN_SHOP }}'})
+  assert.deepEqual(github.jobs.deploy!.steps!.at(-1)!.env, {FLY_API_TOKEN: '${{ secrets[matrix.token] }}'})
+  assert.match((github.jobs.changes!.steps![2] as {run: string}).run, /"app":"shop-api","config":"fly.api.toml","token":"FLY_API_TOKEN_SHOP_API"/)
+  const gitlab = parse((await generateCi(options(dir, 'gitlab', {tokenPerApp: true}), 'x')).content) as Record<string, {variables?: Record<string, string>}>
+  assert.equal(schemas.gitlab(gitlab), true, JSON.stringify(schemas.gitlab.errors))
+  assert.deepEqual(gitlab['deploy:shop-worker']!.variables, {FLY_API_TOKEN: '$FLY_API_TOKEN_SHOP_WORKER'})
+})
+
 test('Dockerfile build inputs: COPY/ADD sources, not --from copies or URLs; "." means the whole context', () => {
   assert.deepEqual(dockerfileSources('FROM x\nCOPY a b/ ./dst/\nADD ["c d", "/e"]\nADD https://x/y /z\nCOPY --from=0 /a /b\ncopy ./f/ /g\n'), ['a', 'b', 'c d', 'f'])
   assert.equal(dockerfileSources('FROM x\nCOPY . .\n'), undefined)
