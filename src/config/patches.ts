@@ -184,7 +184,7 @@ const patchProcesses: Patch = (cfg, ctx) => {
     if (!isTable(item) || !('name' in item)) return
     const name = goString(item.name)
     processes[name] = 'command' in item ? goString(item.command) : ''
-    ctx.moved(`processes.${name}`, `processes[${i}]`)
+    ctx.moved(join('processes', name), `processes[${i}]`)
   })
   setOrDelete(cfg, 'processes', Object.keys(processes).length ? processes : undefined)
   return cfg
@@ -234,16 +234,16 @@ const patchTopLevelChecks: Patch = (cfg, ctx) => {
   const checks: Table = {}
   if (isTable(raw)) {
     for (const [name, check] of Object.entries(raw)) {
-      if (isTable(check)) checks[name] = patchCheck(check, `checks.${name}`, ctx)
-      else ctx.fail(`checks.${name}`, `'checks' section of unknown type: ${goType(check)}`)
+      if (isTable(check)) checks[name] = patchCheck(check, join('checks', name), ctx)
+      else ctx.fail(join('checks', name), `'checks' section of unknown type: ${goType(check)}`)
     }
   } else if (Array.isArray(raw)) {
     raw.forEach((check, i) => {
       if (!isTable(check)) return ctx.fail(`checks[${i}]`, `check item of unknown type: ${goType(check)}`)
       if (typeof check.name !== 'string') return ctx.fail(`checks[${i}]`, 'check item name not a string')
       const {name, ...rest} = check
-      checks[name] = patchCheck(rest, `checks.${name}`, ctx)
-      ctx.moved(`checks.${name}`, `checks[${i}]`)
+      checks[name] = patchCheck(rest, join('checks', name), ctx)
+      ctx.moved(join('checks', name), `checks[${i}]`)
     })
   } else ctx.fail('checks', `'checks' section of unknown type: ${goType(raw)}`)
   setOrDelete(cfg, 'checks', Object.keys(checks).length ? checks : undefined)
