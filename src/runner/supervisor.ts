@@ -135,7 +135,7 @@ export class Supervisor extends EventEmitter {
     }
     if (spec.argv.length === 0) throw new FlotillaError('E_NO_COMMAND', `${key} has no command to run`)
     const inst: Instance = {key, app: spec.app, group: spec.group, index: spec.index, spec, state: 'starting',
-      fresh: true, wanted: true, restartPending: false, run: undefined, monitor: undefined, health: 'none', backoff: undefined,
+      fresh: true, wanted: true, restartPending: false, run: undefined, monitor: undefined, health: spec.checks.length > 0 ? 'unknown' : 'none', backoff: undefined,
       tracker: new RestartTracker(spec.restart, this.options.backoff ?? defaultBackoff), restarts: 0,
       lastExit: undefined, ring: new LineRing(this.options.recentChars ?? 256 * 1024)}
     this.#instances.set(key, inst)
@@ -261,11 +261,9 @@ export class Supervisor extends EventEmitter {
     this.#setState(inst, 'starting')
     void run.spawned().then((ok) => {
       if (!ok || inst.run !== run || inst.state !== 'starting') return
+      if (checks.length > 0) inst.monitor = new HealthMonitor(checks, this.#prober, (check, result, changed) => this.#onCheck(inst, check.name, result, changed))
       this.#setState(inst, 'running')
-      if (checks.length === 0) return
-      inst.monitor = new HealthMonitor(checks, this.#prober, (check, result, changed) => this.#onCheck(inst, check.name, result, changed))
-      this.#setHealth(inst, 'unknown')
-      inst.monitor.start()
+      inst.monitor?.start()
     })
     void run.done.then((exit) => this.#onExit(inst, exit))
   }
@@ -275,7 +273,7 @@ export class Supervisor extends EventEmitter {
     inst.monitor = undefined
     inst.run = undefined
     inst.lastExit = exit
-    if (inst.health !== 'none') this.#setHealth(inst, inst.spec.checks.length > 0 ? 'unknown' : 'none')
+    this.#setHealth(inst, inst.spec.checks.length > 0 ? 'unknown' : 'none')
     const reason = describeExit(exit)
     if (!inst.wanted) return this.#setState(inst, 'stopped', {reason})
     const decision = inst.tracker.next(exit)
