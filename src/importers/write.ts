@@ -61,7 +61,10 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     }
     if (existing && /^\s*#/m.test(existing.text)) warn('W_COMMENTS_DROPPED', `${configPath} is rewritten with its sections kept, but its comments are not`)
     const config = groupsConfig(plan, {...existing?.toml, app}, warn)
-    files.push({path: configPath, content: `# ${header}\n\n${stringify(config)}`})
+    const content = `# ${header}\n\n${stringify(config)}`
+    // What flyctl would say about the result (most likely about sections the file already had).
+    for (const d of loadFlyConfig(content, configPath).diagnostics) warn(d.code, `${d.keyPath ? `${d.keyPath}: ` : ''}${d.message}`)
+    files.push({path: configPath, content})
     report.apps.push({name: app, config: configPath, groups: plan.groups.map((g) => g.name)})
   } else {
     if (plan.groups.length < 2) throw new FlotillaError('E_NOTHING_TO_SPLIT', `${plan.file} defines one process: there is one app to make, use --to groups`)
