@@ -19,7 +19,7 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
     const last = steps.items.length - 1
     steps.items.splice(last, 1, ...setup.map((s) => doc.createNode(s)), doc.createNode({run, ...workdir}))
   }
-  if (plan.splitCheck) runStep('check', `${plan.flotilla} split --check`)
+  if (plan.splitCheck) runStep('check', `${plan.flotilla} ${plan.splitCheck}`)
   else jobs.delete('check')
   runStep('test', `${plan.flotilla} exec -- ${plan.test}`)
 

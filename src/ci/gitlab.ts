@@ -14,7 +14,7 @@ export async function renderGitlab(plan: CiPlan, templates: string): Promise<str
     const node = doc.createNode([...setup, ...cd, command])
     doc.setIn([key, 'script'], node)
   }
-  if (plan.splitCheck) script('check', `${plan.flotilla} split --check`)
+  if (plan.splitCheck) script('check', `${plan.flotilla} ${plan.splitCheck}`)
   else {
     doc.delete('check')
     doc.setIn(['stages'], doc.createNode(['test', 'release', 'deploy'], {flow: true}))

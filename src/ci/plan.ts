@@ -2,6 +2,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {parseToml} from '../config/index.js'
 import {FlotillaError} from '../errors.js'
+import {quoteWord} from '../importers/index.js'
 import {findWorkspace, parseWorkspace} from '../workspace/index.js'
 import {dockerfileSources} from './dockerfile.js'
 
@@ -38,8 +39,8 @@ export interface CiPlan {
   out: string
   /** Workspace directory relative to the root ('' = the root). */
   workdir: string
-  /** The workspace came from `flotilla split`: check it is up to date. */
-  splitCheck: boolean
+  /** The workspace came from `flotilla split`: the arguments that check it is up to date. */
+  splitCheck?: string
   test: string
   /** How to get flotilla: from the project's lockfile, or npx of this version. */
   install?: string
@@ -83,7 +84,7 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
   const lockfile = await exists(join(root, 'package-lock.json'))
   const hasFlotilla = lockfile && /"flotilla"\s*:/.test(await readFile(join(root, 'package.json'), 'utf8').catch(() => ''))
   return {
-    provider: options.provider, root, out, workdir: rel(workspace.dir), splitCheck: workspace.source !== undefined, test,
+    provider: options.provider, root, out, workdir: rel(workspace.dir), ...(workspace.source === undefined ? {} : {splitCheck: splitArguments(workspace.source)}), test,
     ...(lockfile ? {install: 'npm ci'} : {}),
     flotilla: hasFlotilla ? 'npx flotilla' : `npx --yes flotilla@${flotillaVersion}`,
     ...(release ? {release: strip(release)} : {}),
@@ -91,6 +92,12 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
     shared: [rel(found.path), rel(out)],
     flyctlVersion: options.flyctlVersion, branch: options.branch, tokenPerApp: options.tokenPerApp ?? false, regenerate: invocation, warnings,
   }
+}
+
+/** `split SOURCE --check`, from the workspace directory; `--out .` when SOURCE lives elsewhere. */
+function splitArguments(source: string): string {
+  const posixSource = source.split(sep).join('/')
+  return `split ${quoteWord(posixSource)}${posixSource.includes('/') ? ' --out .' : ''} --check`
 }
 
 function strip(app: CiApp & {releaseCommand?: string}): CiApp {

@@ -62,7 +62,7 @@ test('GitHub workflow: schema-valid, yamllint-clean, gated, pinned, one queue pe
   const {jobs} = workflow
   assert.deepEqual(Object.keys(jobs), ['check', 'test', 'changes', 'release', 'deploy'])
   for (const [name, job] of Object.entries(jobs)) for (const need of job.needs ?? []) assert.ok(jobs[need], `${name} needs missing job ${need}`)
-  assert.equal(jobs.check!.steps!.at(-1)!.run, 'npx flotilla split --check')
+  assert.equal(jobs.check!.steps!.at(-1)!.run, 'npx flotilla split fly.toml --check')
   assert.equal(jobs.test!.steps!.at(-1)!.run, 'npx flotilla exec -- npm test')
   assert.deepEqual(jobs.release!.needs, ['changes', 'check', 'test'])
   assert.deepEqual(jobs.deploy!.needs, ['changes', 'check', 'test', 'release'])
