@@ -4,7 +4,6 @@
  * (`startWorkspace`, exported as `flotilla/testing`).
  */
 import {spawn} from 'node:child_process'
-import {once} from 'node:events'
 import {closeSync, createWriteStream, openSync, readFileSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {Resolver} from 'node:dns/promises'
@@ -103,10 +102,12 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
     // A terminal's Ctrl-C reaches CMD by itself; a `kill` of exec is passed on.
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward)
-    const [code, signal] = (await Promise.race([once(child, 'exit'), once(child, 'error').then(([error]) => {
-      throw new FlotillaError('E_EXEC', `cannot run ${argv[0]}: ${(error as Error).message}`, ExitCode.runtime)
-    })])) as [number | null, NodeJS.Signals | null]
-    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(name, forward)
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('exit', (...end) => resolve(end))
+      child.once('error', (error) => reject(new FlotillaError('E_EXEC', `cannot run ${argv[0]}: ${error.message}`, ExitCode.runtime)))
+    }).finally(() => {
+      for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(name, forward)
+    })
     const exit = code ?? 128 + (signal ? (await import('node:os')).constants.signals[signal] : 0)
     if (exit !== 0 && !session) await saveRecentLogs(socket, logFile)
     return {status: exit, logFile, reused: session === undefined}

@@ -45,8 +45,14 @@ interface Fixture {
 
 /** alpha: [app.local] command + env_file + http_service; beta: its group's command + a [checks] check. */
 async function workspace(t: {after(fn: () => unknown): void}): Promise<Fixture> {
-  const dir = await tempDir(t, 'flotilla-up-')
   const mark = randomBytes(6).toString('hex')
+  // Registered before the directory's removal, so it runs first: every process this test started
+  // (the `up`s get the marker through cli(), their instances inherit it) is killed; SIGKILL of an
+  // `up` also exercises its parent-death guard.
+  t.after(async () => {
+    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
+  })
+  const dir = await tempDir(t, 'flotilla-up-')
   const [alphaPort, betaPort] = [await freePort(), await freePort()]
   await writeFile(join(dir, 'server.mjs'), SERVER)
   await writeFile(join(dir, 'fly.alpha.toml'), `app = "alpha"
@@ -54,7 +60,6 @@ primary_region = "fra"
 kill_signal = "SIGTERM"
 [env]
 PORT = "${alphaPort}"
-TEST_MARK = "${mark}"
 SECRET_TOKEN = "from-env"
 GREETING = "from-env"
 PEER_URL = "http://beta.internal:${betaPort}/env"
@@ -73,7 +78,6 @@ kill_signal = "SIGTERM"
 api = "node server.mjs"
 [env]
 PORT = "${betaPort}"
-TEST_MARK = "${mark}"
 [checks.alive]
 type = "tcp"
 port = ${betaPort}
@@ -95,11 +99,6 @@ name = "beta"
 config = "fly.beta.toml"
 group = "api"
 `)
-  // Whatever happens in the test, nothing it started may survive it.
-  t.after(async () => {
-    await runCli(['down'], {cwd: dir}).catch(() => undefined)
-    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
-  })
   return {dir, mark, alphaPort, betaPort}
 }
 
@@ -124,7 +123,8 @@ const getText = async (url: string) => (await fetch(url)).text()
 
 test('up --detach: Fly env in a real child, .internal calls, ps --json, registry.json, restart, logs, down', async (t) => {
   const {dir, mark, alphaPort, betaPort} = await workspace(t)
-  const up = await runCli(['up', '--detach', '--wait', '--network', 'loopback'], {cwd: dir})
+  const cli = (args: string[]) => runCli(args, {cwd: dir, env: {TEST_MARK: mark}})
+  const up = await cli(['up', '--detach', '--wait', '--network', 'loopback'])
   assert.equal(up.code, 0, up.stderr)
   assert.match(up.stdout, new RegExp(`alpha\\[web\\]  http://localhost:${alphaPort}`))
 
@@ -149,7 +149,7 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
   assert.equal(beta.FLY_REGION, 'lcl')
   assert.equal(beta.PORT, String(betaPort))
 
-  const ps = await runCli(['ps', '--json'], {cwd: dir})
+  const ps = await cli(['ps', '--json'])
   assert.equal(ps.code, 0, ps.stderr)
   const status = JSON.parse(ps.stdout)
   assert.equal(typeof status.dns.address, 'string')
@@ -167,31 +167,31 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
     [['alpha', 'started'], ['beta', 'started']])
   assert.equal(registry.apps[0].instances[0].ip, alpha.ip)
 
-  const table = await runCli(['ps'], {cwd: dir})
+  const table = await cli(['ps'])
   assert.match(table.stdout, /^APP\s+GROUP\s+INSTANCE\s+PID\s+ADDRESS\s+STATE\s+HEALTH\s+RESTARTS\s+UPTIME$/m)
 
-  const restart = await runCli(['restart', 'alpha'], {cwd: dir})
+  const restart = await cli(['restart', 'alpha'])
   assert.equal(restart.code, 0, restart.stderr)
-  const after = JSON.parse((await runCli(['ps', '--json'], {cwd: dir})).stdout)
+  const after = JSON.parse((await cli(['ps', '--json'])).stdout)
   assert.notEqual(after.instances[0].pid, alpha.pid)
   assert.equal(after.instances[0].restarts, 1)
   assert.equal(after.instances[0].id, alpha.id, 'a restarted Machine keeps its id')
 
-  const logs = await runCli(['logs', 'beta'], {cwd: dir})
+  const logs = await cli(['logs', 'beta'])
   assert.equal(logs.code, 0, logs.stderr)
   assert.match(logs.stdout, new RegExp(`^beta\\[api\\]\\.0 \\| ready on ${betaPort}$`, 'm'))
   assert.doesNotMatch(logs.stdout, /alpha/)
-  const json = await runCli(['logs', '--json', '-n', '1', 'alpha'], {cwd: dir})
+  const json = await cli(['logs', '--json', '-n', '1', 'alpha'])
   assert.deepEqual(JSON.parse(json.stdout.trim()).line, `ready on ${alphaPort}`)
 
   const upPid = status.pid as number
-  const down = await runCli(['down'], {cwd: dir})
+  const down = await cli(['down'])
   assert.equal(down.code, 0, down.stderr)
   assert.deepEqual(await marked(mark), [])
   assert.equal(await running(upPid), false)
   await assert.rejects(stat(join(dir, '.flotilla', 'control.sock')), {code: 'ENOENT'})
   await assert.rejects(stat(join(dir, '.flotilla', 'registry.json')), {code: 'ENOENT'})
-  const again = await runCli(['ps'], {cwd: dir})
+  const again = await cli(['ps'])
   assert.equal(again.code, 1)
   assert.match(again.stderr, /no flotilla up is running here/)
 })
@@ -199,12 +199,11 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`up in the foreground stops everything on ${signal}`, async (t) => {
     const {dir, mark} = await workspace(t)
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1'}})
-    t.after(() => child.kill('SIGKILL'))
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
     let stdout = ''
     child.stdout.setEncoding('utf8')
     await new Promise<void>((resolve) => child.stdout.on('data', (d: string) => (stdout += d).includes('Press Ctrl-C') && resolve()))
-    assert.equal((await marked(mark)).length, 2)
+    assert.ok((await marked(mark)).length >= 3, 'up and its two instances')
     const exited = once(child, 'exit')
     child.kill(signal)
     assert.deepEqual(await exited, [0, null])
@@ -213,27 +212,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 test('a port two instances want is refused, naming both; so is a second up', async (t) => {
-  const {dir} = await workspace(t)
-  const clash = await runCli(['up', '--scale', 'alpha=2'], {cwd: dir})
+  const {dir, mark} = await workspace(t)
+  const cli = (args: string[]) => runCli(args, {cwd: dir, env: {TEST_MARK: mark}})
+  const clash = await cli(['up', '--scale', 'alpha=2'])
   assert.equal(clash.code, 3)
   assert.match(clash.stderr, /alpha\[web\]\.0 and alpha\[web\]\.1 both listen on port \d+.*--network isolated, or --scale alpha\[web\]=1/)
 
-  const first = await runCli(['up', '--detach', '--only', 'beta'], {cwd: dir})
+  const first = await cli(['up', '--detach', '--only', 'beta'])
   assert.equal(first.code, 0, first.stderr)
-  const second = await runCli(['up', '--only', 'alpha'], {cwd: dir})
+  const second = await cli(['up', '--only', 'alpha'])
   assert.equal(second.code, 3)
   assert.match(second.stderr, /already running here/)
-  assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
+  assert.equal((await cli(['down'])).code, 0)
 })
 
 test('a missing command is an input error naming the app; bad flags exit 2', async (t) => {
   const dir = await tempDir(t)
+  const cli = (args: string[]) => runCli(args, {cwd: dir})
   await writeFile(join(dir, 'fly.toml'), 'app = "imageonly"\n[build]\nimage = "nginx:1"\n')
   await writeFile(join(dir, 'flotilla.toml'), '[[app]]\nname = "imageonly"\nconfig = "fly.toml"\ngroup = "app"\n')
-  const up = await runCli(['up'], {cwd: dir})
+  const up = await cli(['up'])
   assert.equal(up.code, 2)
   assert.match(up.stderr, /app imageonly \(group app\) has no command to run locally/)
-  const scale = await runCli(['up', '--scale', 'imageonly'], {cwd: dir})
+  const scale = await cli(['up', '--scale', 'imageonly'])
   assert.equal(scale.code, 2)
   assert.match(scale.stderr, /--scale expects APP=N/)
 })
