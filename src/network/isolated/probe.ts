@@ -39,13 +39,23 @@ export async function probeIsolated(): Promise<IsolatedProbe> {
   for (const tool of Object.values(TOOLS)) {
     const path = await findTool(tool.name)
     const fix = `install ${tool.packageName} (e.g. \`sudo apt-get install ${tool.packageName.split(' ')[0]}\`)`
-    if (path) checks.push({name: tool.name, ok: true, detail: path})
+    if (path && tool === TOOLS.unshare && !(await unshareHasOptions(path))) {
+      checks.push({name: tool.name, ok: false, detail: `${path} lacks --map-user and --keep-caps`, fix: 'update util-linux (unshare 2.38 is known to work)'})
+    } else if (path) checks.push({name: tool.name, ok: true, detail: path})
     else if ('optional' in tool) checks.push({name: tool.name, ok: true, detail: `not found: ${tool.optional}`, fix})
     else checks.push({name: tool.name, ok: false, detail: 'not found', fix})
   }
   checks.push(...await userNamespaceChecks())
   if (checks.every((c) => c.ok)) checks.push(await trial())
   return verdict(checks)
+}
+
+async function unshareHasOptions(path: string): Promise<boolean> {
+  const child = spawn(path, ['--help'], {stdio: ['ignore', 'pipe', 'ignore']})
+  let help = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (help += d))
+  await once(child, 'close')
+  return help.includes('--map-user') && help.includes('--keep-caps')
 }
 
 async function userNamespaceChecks(): Promise<ProbeCheck[]> {
