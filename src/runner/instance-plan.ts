@@ -9,7 +9,7 @@ import {basename, dirname, join, relative, resolve} from 'node:path'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
 import {defaultGroup, loadFlyConfig, parseDuration, processGroups, shellSplit, toMachineConfig, type FlyConfig, type MachineConfig, type MachineServiceCheck} from '../config/index.js'
 import {signalName} from './process-tree.js'
-import {findWorkspace, parseWorkspace, type WorkspaceApp} from '../workspace/index.js'
+import {findWorkspace, parseWorkspace, type Workspace} from '../workspace/index.js'
 
 /** Region code of local instances when the config has no primary_region. */
 export const LOCAL_REGION = 'lcl'
@@ -92,7 +92,7 @@ export async function loadRunPlan(dir: string, options: PlanOptions = {}): Promi
   if (found.kind === 'workspace') {
     const workspace = parseWorkspace(await readFile(found.path), found.path)
     const configs = await Promise.all(workspace.apps.map((app) => readConfig(join(workspace.dir, app.config), inputDir)))
-    plan = planWorkspace(found.path, workspace.apps, configs)
+    plan = planWorkspace(workspace, configs)
   } else if (found.kind === 'fly') {
     plan = planFlyConfig(found.path, await readConfig(found.path, inputDir))
   } else {
@@ -118,16 +118,21 @@ async function readConfig(path: string, inputDir: string): Promise<{config: FlyC
   return {config, file}
 }
 
-export function planWorkspace(file: string, apps: WorkspaceApp[], configs: {config: FlyConfig; file: string}[]): RunPlan {
-  const dir = dirname(file)
+/**
+ * An app runs in `[app.local] cwd`; else where the code is: next to the multi-group config it was
+ * split from (`source`, as the configs may have been written elsewhere with `split --out`), else
+ * next to its own config.
+ */
+export function planWorkspace(workspace: Workspace, configs: {config: FlyConfig; file: string}[]): RunPlan {
+  const {dir, file} = workspace
   const warnings: PlanWarning[] = []
-  const planned = apps.map((app, i) => {
+  const planned = workspace.apps.map((app, i) => {
     const {config, file: configFile} = configs[i]!
-    const configDir = dirname(resolve(dir, app.config))
+    const codeDir = workspace.source === undefined ? dirname(resolve(dir, app.config)) : dirname(resolve(dir, workspace.source))
     const local = app.local ?? {}
     return planGroup({
       app: app.name, group: app.group, config, groupInConfig: app.group in (config.processes ?? {}) ? app.group : undefined,
-      source: configFile, localCommand: local.command, cwd: resolve(dir, local.cwd ?? relative(dir, configDir)),
+      source: configFile, localCommand: local.command, cwd: local.cwd === undefined ? codeDir : resolve(dir, local.cwd),
       count: local.count ?? 1, envFile: local.env_file === undefined ? undefined : resolve(dir, local.env_file), warnings,
       commandHint: `set [app.local] command for ${app.name} in flotilla.toml`,
     })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {writeFile} from 'node:fs/promises'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {test} from 'node:test'
 import {checkPortClashes, loadRunPlan} from '../../src/runner/instance-plan.js'
@@ -72,4 +72,15 @@ test('a Procfile: one app named after the directory, entries run by sh -c, relea
 
 test('nothing to run is a clear error', async (t) => {
   await assert.rejects(loadRunPlan(await tempDir(t)), {code: 'E_NO_WORKSPACE'})
+})
+
+test('a workspace split with --out runs its apps next to the source config', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "shop"\n[processes]\nweb = "node web.js"\n')
+  const out = join(dir, 'out')
+  await mkdir(out)
+  await writeFile(join(out, 'fly.web.toml'), 'app = "shop"\n[processes]\nweb = "node web.js"\n')
+  await writeFile(join(out, 'flotilla.toml'), 'source = "../fly.toml"\n[[app]]\nname = "shop"\nconfig = "fly.web.toml"\ngroup = "web"\n')
+  const plan = await loadRunPlan(out)
+  assert.equal(plan.apps[0]!.cwd, dir)
 })
