@@ -1,14 +1,7 @@
 /**
- * Turning the commands of process managers into `[processes]` commands. flyctl splits those with
- * google/shlex and runs the argv directly (no shell, no `$VAR`), so anything a shell would
- * interpret has to be wrapped in `sh -c '…'`.
+ * Writing `[processes]` commands: flyctl splits them with google/shlex and runs the argv directly
+ * (no shell, no `$VAR`). Shell command lines are rendered by shell.ts.
  */
-
-// Characters that mean something to sh but nothing (or something else) to flyctl's shlex.
-const SHELL_SYNTAX = /[$`|&;<>(){}*?[\]~!\n]|^\s*[A-Za-z_][A-Za-z0-9_]*=/
-// A script that is one plain command: `exec` can replace the shell, so signals reach the process.
-const COMPOUND = /[|&;<>()\n`]|\$\(/
-const LEADING_ASSIGNMENTS = /^(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|"(?:[^"\\]|\\.)*"|[^\s'"])*\s+)+/
 
 /** Single-quotes a word for sh and for google/shlex alike (both keep '…' literal). */
 export function quoteWord(word: string): string {
@@ -18,32 +11,6 @@ export function quoteWord(word: string): string {
 
 export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteWord).join(' ')
-}
-
-export interface RenderedCommand {
-  command: string
-  /** Why a shell was needed, when it was. */
-  shell?: string
-  /** The shell stays between Fly's init and the process: signals stop at sh. */
-  signalsStopAtShell?: boolean
-}
-
-/**
- * Renders a shell command line (Procfile entry, script statement) for `[processes]`: as is when
- * flyctl's shlex split gives the argv sh would run, else `sh -c '…'`, with `exec` in front of a
- * single command so the process, not sh, receives Fly's kill_signal.
- */
-export function renderShellCommand(script: string): RenderedCommand {
-  const trimmed = script.trim()
-  const syntax = SHELL_SYNTAX.exec(trimmed)
-  if (!syntax) return {command: trimmed}
-  const shell = syntax[0].includes('$') ? 'expands variables ($…)' : /=$/.test(syntax[0]) ? 'sets variables for the command' : `uses shell syntax (${JSON.stringify(syntax[0].trim())})`
-  if (COMPOUND.test(trimmed)) return {command: quoteArgv(['sh', '-c', trimmed]), shell, signalsStopAtShell: true}
-  // `A=1 exec cmd`: sh (dash and bash) passes the assignments on to the program exec runs.
-  const assignments = LEADING_ASSIGNMENTS.exec(trimmed)?.[0] ?? ''
-  const rest = trimmed.slice(assignments.length)
-  const body = /^exec\s/.test(rest) ? trimmed : `${assignments}exec ${rest}`
-  return {command: quoteArgv(['sh', '-c', body]), shell}
 }
 
 /**

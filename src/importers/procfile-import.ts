@@ -1,6 +1,7 @@
-import {HTTP_PORT, renderShellCommand} from './command.js'
+import {HTTP_PORT} from './command.js'
 import {PlanBuilder, type ImportPlan} from './plan.js'
 import {parseProcfile} from './procfile.js'
+import {renderShellCommand} from './shell.js'
 
 /**
  * Procfile → groups (Heroku's conventions, as `fly launch`'s migration guide maps them by hand):

@@ -1,9 +1,9 @@
-import {createRequire} from 'node:module'
 import {basename, extname} from 'node:path'
-import type {Command, File, Stmt, Word} from 'mvdan-sh'
+import type {Assign, Command, File, Stmt, Word} from 'mvdan-sh'
 import {LocatedError} from '../errors.js'
-import {renderShellCommand, quoteArgv, quoteWord} from './command.js'
+import {quoteArgv} from './command.js'
 import {PlanBuilder, type ImportPlan} from './plan.js'
+import {literalWord, parseShell, renderShellCommand, shellSyntax} from './shell.js'
 
 // mvdan/sh BinCmdOperator values: `|` and `|&`.
 const PIPE_OPS = new Set([12, 13])
@@ -21,12 +21,10 @@ const LAUNCHERS = new Set(['python', 'python3', 'node', 'ruby', 'bundle', 'exec'
  * reported; a script with no recognisable process becomes one `sh -c` group.
  */
 export function importScript(text: string, file: string): ImportPlan {
-  // require, not import: mvdan-sh is a 1.5 MB CommonJS file, and import() makes Node scan all of it
-  // for named exports first (~3x the load time, measured).
-  const {syntax} = createRequire(import.meta.url)('mvdan-sh') as typeof import('mvdan-sh').default
+  const syntax = shellSyntax()
   let ast: File
   try {
-    ast = syntax.NewParser().Parse(text, file)
+    ast = parseShell(text, file)
   } catch (error) {
     const e = error as {Error?: () => string; Pos?: {Line(): number; Col(): number}; Text?: string}
     if (!e.Pos || !e.Text) throw error
@@ -70,7 +68,7 @@ export function importScript(text: string, file: string): ImportPlan {
     if (/^\w+=\$!$/.test(text)) return // remembers a job's PID, for the job control Fly replaces
     if ((cmd && type(cmd) === 'DeclClause' && cmd.Variant?.Value === 'export') || (cmd && type(cmd) === 'CallExpr' && (cmd.Args?.length ?? 0) === 0)) {
       const exported = type(cmd) === 'DeclClause' || allExport
-      for (const assign of (type(cmd) === 'DeclClause' ? cmd.Args : cmd.Assigns) as import('mvdan-sh').Assign[]) {
+      for (const assign of (type(cmd) === 'DeclClause' ? cmd.Args : cmd.Assigns) as Assign[]) {
         if (!assign.Name) continue
         const variable = assign.Name.Value
         if (assign.Naked) {
@@ -78,7 +76,7 @@ export function importScript(text: string, file: string): ImportPlan {
           if (value !== undefined) exportVar(variable, value, stmt)
           continue
         }
-        const value = assign.Value ? literal(assign.Value, type) : ''
+        const value = assign.Value ? literalWord(assign.Value) : ''
         if (value === undefined) {
           builder.warn('W_SCRIPT_UNMAPPED', `${variable} is computed when the script runs; not carried over: ${oneLine(text)}`, at(stmt))
         } else if (exported) {
@@ -91,7 +89,7 @@ export function importScript(text: string, file: string): ImportPlan {
       return
     }
     if (name === 'cd' && cmd?.Args?.length === 2) {
-      const dir = literal(cmd.Args[1] as Word, type)
+      const dir = literalWord(cmd.Args[1] as Word)
       if (dir === undefined) builder.warn('W_SCRIPT_UNMAPPED', `cd to a computed directory is not carried over: ${oneLine(text)}`, at(stmt))
       else {
         cwd = dir
@@ -116,10 +114,7 @@ export function importScript(text: string, file: string): ImportPlan {
 
   const names = new Map<string, number>()
   for (const {stmt, command} of processes) {
-    const bare = command.replace(/^exec\s+/, '')
-    // Known to be one command of literal words: no shell needed, whatever characters they hold.
-    const words = plainWords(stmt, type)
-    const rendered = words && cwd === undefined ? {command: quoteArgv(words)} : renderShellCommand(cwd === undefined ? bare : `cd ${quoteWord(cwd)} && ${bare}`)
+    const rendered = renderShellCommand(command, cwd)
     const derived = processName(stmt.Cmd, command)
     const count = (names.get(derived) ?? 0) + 1
     names.set(derived, count)
@@ -147,14 +142,6 @@ export function importScript(text: string, file: string): ImportPlan {
   return builder.plan
 }
 
-function plainWords(stmt: Stmt, type: (n: unknown) => string): string[] | undefined {
-  const cmd = stmt.Cmd
-  if (!cmd || type(cmd) !== 'CallExpr' || (cmd.Assigns?.length ?? 0) > 0 || stmt.Redirs.length > 0) return undefined
-  const words = (cmd.Args ?? []).map((w) => literal(w as Word, type))
-  if (words.some((w) => w === undefined)) return undefined
-  return (words[0] === 'exec' ? words.slice(1) : words) as string[]
-}
-
 function argv0(cmd: Command | null): string | undefined {
   const first = cmd?.Args?.[0] as Word | undefined
   return first && typeof first.Lit === 'function' ? first.Lit() || undefined : undefined
@@ -176,18 +163,6 @@ function startsProcesses(stmt: Stmt, syntax: {Walk(n: Stmt, f: (n: unknown) => b
     return !found
   })
   return found
-}
-
-/** The value of a word when it has no expansion: plain, '…' or "…" literal parts. */
-function literal(word: Word, type: (n: unknown) => string): string | undefined {
-  let out = ''
-  for (const part of word.Parts) {
-    const t = type(part)
-    if (t === 'Lit' || t === 'SglQuoted') out += part.Value ?? ''
-    else if (t === 'DblQuoted' && (part.Parts ?? []).every((p) => type(p) === 'Lit')) out += (part.Parts ?? []).map((p) => p.Value).join('')
-    else return undefined
-  }
-  return out
 }
 
 /** A group name from the command: `python -m app.worker` → worker, `bundle exec sidekiq` → sidekiq. */

@@ -19,11 +19,11 @@ test('cmd & + wait -n: one group per job; set -m, export, cd and job control rec
     'bundle exec sidekiq -q default &', 'WORKER_PID=$!', 'python -m app.worker --port "$PORT" &', 'wait -n', 'exit $?',
   ].join('\n'))
   assert.deepEqual(p.groups.map((g) => [g.name, shellSplit(g.command)]), [
-    ['sidekiq', ['sh', '-c', 'cd /app && bundle exec sidekiq -q default']],
-    ['worker', ['sh', '-c', 'cd /app && python -m app.worker --port "$PORT"']],
+    ['sidekiq', ['sh', '-c', 'cd /app && exec bundle exec sidekiq -q default']],
+    ['worker', ['sh', '-c', 'cd /app && exec python -m app.worker --port "$PORT"']],
   ])
   assert.deepEqual(p.env, {RAILS_ENV: 'production'})
-  assert.deepEqual(p.diagnostics.filter((d) => d.code !== 'W_SHELL_SIGNALS'), [])
+  assert.deepEqual(p.diagnostics, [])
   assert.ok(p.mappings.some((m) => m.from === 'set -m') && p.mappings.some((m) => m.from === 'wait -n'))
 })
 
