@@ -175,7 +175,9 @@ export class Registry extends EventEmitter {
           instances.push(instance)
         }
       }
-      return new Registry(instances)
+      const registry = new Registry()
+      registry.#snapshot = freeze(instances, 0) // already checked: no second copy of every instance
+      return registry
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error
       throw new LocatedError('E_REGISTRY_INVALID', error.message, {file, keyPath: error.keyPath})
