@@ -66,17 +66,17 @@ test('an inline ";" inside quotes cuts the command as supervisord does, and the 
 test('%(ENV_X)s is deferred to ${X} under sh -c, unless environment= defines X; directory becomes cd', async (t) => {
   const {plan: p} = await plan(t, {'supervisord.conf': [
     '[supervisord]',
-    'environment=GLOBAL="g"',
+    'environment=GLOBAL="g",HOME_DIR="%(ENV_HOME)s/x"',
     '[program:worker]',
     'directory=/srv/%(program_name)s',
     'environment=FOO="bar",PCT="100%%"',
     'command=run --foo %(ENV_FOO)s --global=%(ENV_GLOBAL)s --level "%(ENV_LEVEL)s" %(ENV_ARGS)s',
   ].join('\n')})
   const worker = group(p, 'worker')
-  assert.deepEqual(shellSplit(worker.command), ['sh', '-c', `cd /srv/worker && exec run --foo bar --global=g --level "\${LEVEL}" \${ARGS}`])
+  assert.deepEqual(shellSplit(worker.command), ['sh', '-c', `cd /srv/worker && exec env HOME_DIR="\${HOME}"/x run --foo bar --global=g --level "\${LEVEL}" \${ARGS}`])
   assert.deepEqual(worker.env, {FOO: 'bar', PCT: '100%'})
   assert.deepEqual(p.env, {GLOBAL: 'g'})
-  assert.deepEqual(p.diagnostics.filter((d) => d.code === 'W_ENV_AT_RUNTIME').map((d) => d.message.match(/ENV_(\w+)/)?.[1]), ['LEVEL', 'ARGS'])
+  assert.deepEqual(p.diagnostics.filter((d) => d.code === 'W_ENV_AT_RUNTIME').map((d) => d.message.match(/ENV_(\w+)/)?.[1]), ['HOME', 'LEVEL', 'ARGS'])
 })
 
 test('numprocs, autostart=false, user, priority, [group:x], event listeners and control sections are reported', async (t) => {

@@ -41,6 +41,7 @@ export async function importSupervisord(file: string): Promise<ImportPlan> {
       throw located(globalEnvValue, '[supervisord] environment', (error as Error).message)
     }
     builder.map('[supervisord] environment', '[env]', globalEnvValue)
+    for (const x of globalEnv.used) builder.warn('W_ENV_AT_RUNTIME', `[supervisord] environment: %(ENV_${x})s is read when supervisord starts: set ${x} on the Machine (fly secrets set, or [env])`, globalEnvValue)
   }
   for (const key of ['directory', 'user', 'umask']) {
     const v = get('supervisord', key)
@@ -112,7 +113,9 @@ export async function importSupervisord(file: string): Promise<ImportPlan> {
     const group: ImportedGroup = {name: label, origin, command: ''}
     const literalEnv: Record<string, string> = {}
     const shellEnv: string[] = []
-    for (const [k, v] of Object.entries(programEnv)) {
+    // Global values only known in the container travel with each program, as programEnv does.
+    const deferredGlobals = Object.entries(globalEnv.known).filter(([, v]) => globalEnv.has(v))
+    for (const [k, v] of Object.entries({...Object.fromEntries(deferredGlobals), ...programEnv})) {
       if (env.has(v)) shellEnv.push(`${k}=${env.shellWord(v, true)}`)
       else literalEnv[k] = v
     }
