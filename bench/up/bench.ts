@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:up`: the supervisor (through bench/up/driver.ts) against the anchors on this
+ * machine, with the shared harness of ../shared/bench/process-managers/ (method and workloads in
+ * ../shared/reference/process-managers.md §5). Prints, from one run, ratios to the anchors and
+ * the targets of issue 4: throughput of 2 × 200 000 lines ≤ 2× cat with RSS ≤ 80 MB, 20 processes
+ * running within 0.3 s, shutdown ≤ 0.2 s beyond kill_timeout, no orphans.
+ *
+ * Anchors: `cat` (throughput), foreman (apt), concurrently (installed into a cache directory by
+ * this script only, never a project dependency); `proto`, the reference's 60-line Node
+ * multiplexer, shows what Node itself costs. BENCH_REPS sets the repetitions (default 5).
+ */
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import ts from 'typescript'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const cache = join(root, 'node_modules', '.cache', 'flotilla-bench-up')
+const reps = Number(process.env.BENCH_REPS ?? 5)
+
+interface Row {
+  tool: string
+  wall_s?: number
+  ready_s?: number | null
+  shutdown_s?: number | null
+  exit_code?: number
+  data_lines?: number
+  expected_lines?: number
+  sum_ok?: boolean
+  orphans?: string[]
+  peak_rss_tree_mb: number
+  error?: string
+}
+
+/** Transpiles the driver and everything it imports (relative imports only) to plain ESM. */
+function buildDriver(): string {
+  const out = join(cache, 'build')
+  const pending = ['bench/up/driver.ts']
+  const seen = new Set<string>()
+  while (pending.length > 0) {
+    const file = pending.pop()!
+    if (seen.has(file)) continue
+    seen.add(file)
+    const source = readFileSync(join(root, file), 'utf8')
+    for (const [, spec] of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) pending.push(relative(root, join(root, dirname(file), `${spec}.ts`)))
+    const {outputText} = ts.transpileModule(source, {compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022}})
+    mkdirSync(dirname(join(out, file)), {recursive: true})
+    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), outputText)
+  }
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n')
+  return join(out, 'bench/up/driver.js')
+}
+
+/** concurrently 9.2.5 (the last for Node 20), into the cache; undefined if npm cannot get it. */
+function installConcurrently(): string | undefined {
+  const dir = join(cache, 'anchors')
+  const bin = join(dir, 'node_modules', '.bin')
+  if (existsSync(join(bin, 'concurrently'))) return bin
+  mkdirSync(dir, {recursive: true})
+  try {
+    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--prefix', dir, 'concurrently@9.2.5'], {stdio: 'ignore'})
+    return bin
+  } catch {
+    return undefined
+  }
+}
+
+function harness(tool: string, args: string[], env: NodeJS.ProcessEnv): Row[] {
+  const output = execFileSync('python3', [join(root, 'bench/up/harness.py'), tool, ...args], {env, encoding: 'utf8', maxBuffer: 1 << 26})
+  return output.trim().split('\n').map((line) => JSON.parse(line) as Row)
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+const secs = (value: number) => `${value.toFixed(3)} s`
+const times = (value: number, anchor: number) => `${(value / anchor).toFixed(2)}×`
+const pad = (cells: string[], widths: number[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')
+
+const driver = buildDriver()
+const concurrently = installConcurrently()
+const env = {...process.env, FLOTILLA_DRIVER: driver, BENCH_WORK: join(cache, 'work'), ...(concurrently ? {NODE_BIN: concurrently} : {})}
+const anchors = ['proto', 'foreman', ...(concurrently ? ['concurrently'] : [])]
+const timeout = ['--timeout', '60'] // foreman deadlocks in ~15 % of throughput runs (reference §5.4)
+
+console.log(`flotilla supervisor benchmark: Node ${process.version}, ${availableParallelism()} CPUs, median of ${reps} runs`)
+if (!concurrently) console.log('(concurrently could not be installed: that anchor is skipped)')
+
+// 1. Throughput: 2 × `seq 1 200000`, output to /dev/null, wall time until the manager exits.
+const throughput = new Map<string, Row[]>()
+for (const tool of ['cat', 'flotilla', ...anchors]) throughput.set(tool, harness(tool, ['exit', '--reps', String(reps), ...timeout], env))
+const wall = (tool: string) => median(throughput.get(tool)!.filter((r) => !r.error).map((r) => r.wall_s!))
+const rss = (rows: Row[]) => Math.max(...rows.map((r) => r.peak_rss_tree_mb))
+console.log('\nThroughput, 2 × 200 000 lines (target: ≤ 2× cat, RSS ≤ 80 MB)')
+const w1 = [14, 10, 10, 10, 12]
+console.log(pad(['tool', 'wall', '÷ cat', 'flotilla ÷', 'peak RSS'], w1))
+for (const [tool, rows] of throughput) {
+  const failures = rows.filter((r) => r.error).length
+  console.log(pad([tool, secs(wall(tool)), times(wall(tool), wall('cat')), times(wall('flotilla'), wall(tool)),
+    `${rss(rows).toFixed(1)} MB`], w1) + (failures ? `  (${failures} of ${rows.length} runs hung)` : ''))
+}
+const [checked] = harness('flotilla', ['exit', '--count', '--reps', '1', ...timeout], env)
+console.log(`line integrity (output to a file, every line verified): ${checked!.data_lines} of ${checked!.expected_lines}, checksum ${checked!.sum_ok ? 'ok' : 'WRONG'}`)
+
+// 2. Start of 20 `sleep 600`, then Ctrl-C (SIGINT to the manager's group) and `kill PID`.
+console.log('\nStart of 20 processes, then shutdown (targets: running ≤ 0.3 s; stop ≤ 0.2 s beyond kill_timeout; 0 orphans)')
+const w2 = [14, 12, 10, 14, 10, 14, 10]
+console.log(pad(['tool', 'all running', 'flotilla ÷', 'Ctrl-C → exit', 'orphans', 'SIGTERM → exit', 'orphans'], w2))
+const started = new Map<string, {ready: number; ctrlc: number; term: number; orphans: [number, number]}>()
+for (const tool of ['flotilla', ...anchors]) {
+  const ctrlc = harness(tool, ['start', '--stop', 'ctrlc', '--reps', String(reps), ...timeout], env)
+  const term = harness(tool, ['start', '--stop', 'term', '--reps', String(Math.max(1, Math.floor(reps / 2))), ...timeout], env)
+  const orphans = (rows: Row[]) => Math.max(...rows.map((r) => r.orphans?.length ?? 0))
+  started.set(tool, {ready: median([...ctrlc, ...term].map((r) => r.ready_s ?? Number.NaN)),
+    ctrlc: median(ctrlc.map((r) => r.shutdown_s ?? Number.NaN)), term: median(term.map((r) => r.shutdown_s ?? Number.NaN)),
+    orphans: [orphans(ctrlc), orphans(term)]})
+}
+const ours = started.get('flotilla')!
+for (const [tool, s] of started) {
+  console.log(pad([tool, secs(s.ready), times(ours.ready, s.ready), secs(s.ctrlc), String(s.orphans[0]), secs(s.term), String(s.orphans[1])], w2))
+}
+
+// 3. Drain: output that never ends (seq, then a grandchild sleep); shutdown with output in flight.
+const drain = harness('flotilla', ['drain', '--stop', 'term', '--reps', '1', ...timeout], env)[0]!
+console.log(`\nDrain of 2 × 200 000 lines from processes that keep running: ${secs(drain.ready_s ?? Number.NaN)}; ` +
+  `SIGTERM → exit ${secs(drain.shutdown_s ?? Number.NaN)}, orphans ${drain.orphans?.length ?? '?'}`)
+
+const verdicts = [
+  ['throughput ≤ 2× cat', wall('flotilla') <= 2 * wall('cat')],
+  ['RSS ≤ 80 MB', rss(throughput.get('flotilla')!) <= 80],
+  ['20 running ≤ 0.3 s', ours.ready <= 0.3],
+  ['shutdown ≤ 0.2 s beyond kill_timeout', Math.max(ours.ctrlc, ours.term) <= 0.2],
+  ['0 orphans', ours.orphans[0] + ours.orphans[1] + (drain.orphans?.length ?? 1) === 0],
+  ['lines intact', checked!.data_lines === checked!.expected_lines && checked!.sum_ok === true],
+] as const
+console.log('\n' + verdicts.map(([name, ok]) => `${ok ? 'met ' : 'MISSED'}  ${name}`).join('\n'))
