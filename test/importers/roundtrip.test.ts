@@ -115,3 +115,33 @@ test('supervisord.conf: supervisord and the imported groups run the same argv, d
   ])
   await Promise.all(children.map(stop))
 })
+
+test('shell entrypoint: bash and the imported groups run the same jobs with the same environment', async (t) => {
+  const dir = await tempDir(t)
+  await mkdir(join(dir, 'sub'))
+  await writeFile(join(dir, 'sub', 'record.sh'), '#!/bin/sh\n{ printf "%s\\n" "$@"; basename "$PWD"; env | grep "^T_" | sort; } > "../$OUT.tmp" && mv "../$OUT.tmp" "../$OUT"\nexec sleep 30\n')
+  await chmod(join(dir, 'sub', 'record.sh'), 0o755)
+  await writeFile(join(dir, 'start.sh'), [
+    '#!/bin/bash',
+    'export T_MODE=prod',
+    'cd sub',
+    'OUT=worker.out ./record.sh worker one "two words" &',
+    'WORKER=$!',
+    'echo "started $WORKER"',
+    'exec env OUT=web.out ./record.sh web --port "${T_PORT:-8080}"',
+  ].join('\n'))
+  const files = ['worker.out', 'web.out'].map((f) => join(dir, f))
+  const env = {T_PORT: '9000'}
+
+  const bash = start(t, ['bash', join(dir, 'start.sh')], dir, env)
+  const expected = await outputs(files)
+  await stop(bash)
+  await Promise.all(files.map((f) => rm(f)))
+
+  const plan = await importFile('script', join(dir, 'start.sh'))
+  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
+  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
+  assert.deepEqual(await outputs(files), expected)
+  assert.deepEqual(expected, ['worker\none\ntwo words\nsub\nT_MODE=prod\nT_PORT=9000\n', 'web\n--port\n9000\nsub\nT_MODE=prod\nT_PORT=9000\n'])
+  await Promise.all(children.map(stop))
+})
