@@ -147,7 +147,7 @@ class IsolatedNetwork implements NetworkMode {
     let turn = 0
     const server = createServer({pauseOnConnect: true}, (client: Socket) => {
       const list = targets()
-      if (list.length === 0 || this.exited) return void client.destroy()
+      if (list.length === 0 || !this.holder.connected) return void client.destroy()
       const first = turn++ % list.length
       // Unread (pauseOnConnect), so handing the socket over loses no byte; the holder tries the
       // targets in this order, which makes it round-robin with failover.
