@@ -1,8 +1,9 @@
 // Summarises bench:dns runs: flotilla against dnsmasq measured in the same invocation.
-// Usage: node report.mjs runs.jsonl RSS_KB HWM_KB
+// Usage: node report.mjs runs.jsonl RSS_KB HWM_KB FLOOR_RSS_KB FLOOR_HWM_KB
 import {readFileSync} from 'node:fs'
 
-const [file, rssKb, hwmKb] = process.argv.slice(2)
+const [file, rssKb, hwmKb, floorKb] = process.argv.slice(2)
+const mib = (kb) => (Number(kb) / 1024).toFixed(1)
 const runs = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
 const pick = (target, mode) => runs.filter((r) => r.label.startsWith(`${target}/${mode}/`))
 const mean = (list, key) => list.reduce((sum, r) => sum + (r[key] ?? 0), 0) / Math.max(1, list.length)
@@ -23,7 +24,8 @@ for (const r of rows) console.log(`| ${r.mode} | ${r.qps} | **${r.qpsRatio}×** 
 console.log('(ratios are flotilla ÷ dnsmasq, mean of the interleaved runs; latency ratios < 1 and qps ratios > 1 favour flotilla)')
 const [big] = pick('flotilla-10k', 'max')
 console.log(`\n10 000 instances (500 apps × 20): ${big?.qps ?? '?'} qps (${ratio(big?.qps ?? 0, mean(pick('dnsmasq', 'max'), 'qps'))}× dnsmasq's small-zone qps), ` +
-  `lost ${big?.lost ?? '?'}, RSS ${(Number(rssKb) / 1024).toFixed(1)} MB (peak ${(Number(hwmKb) / 1024).toFixed(1)} MB)`)
+  `lost ${big?.lost ?? '?'}, RSS ${mib(rssKb)} MB (peak ${mib(hwmKb)} MB); the same CLI serving the 4-name zone: ${mib(floorKb)} MB, ` +
+  `so 10 000 instances cost ${mib(Number(rssKb) - Number(floorKb))} MB`)
 const target = rows[0]
 const ok = Number(target.qpsRatio) >= 0.8 && target.lost.startsWith('0 ') && Number(rssKb) / 1024 <= 60
 console.log(`targets (≥ 0.8× dnsmasq qps, 0 lost, RSS ≤ 60 MB): ${ok ? 'met' : 'NOT met'}`)

@@ -48,12 +48,17 @@ for mode in max paced; do
 done
 kill "$OURS_PID" "$DNSMASQ_PID"
 
-# 10 000 instances: 500 apps x 20; RSS after a loaded run over all their names.
+# RSS after a loaded run: 10 000 instances (500 apps x 20, queries over all their names), and the
+# same process with the 4-name zone (the floor of Node + the CLI), so the report separates them.
 node "$HERE/registry.mjs" big 500 20 "$WORK/big.json" "$WORK/big-queries.txt"
-BIG_PORT="$(free_port)"
-BIG_PID="$(serve "$WORK/big.json" "$BIG_PORT")"; PIDS+=("$BIG_PID")
-wait_ready "$BIG_PORT" app-0.internal
-QUERIES="$WORK/big-queries.txt" "$HARNESS/bench.sh" flotilla-10k "$BIG_PORT" "$BIG_PID" max 1 "$SECS" "$PACED" >>"$WORK/runs.jsonl"
-RSS_KB="$(awk '/^VmRSS/{print $2}' "/proc/$BIG_PID/status")"
-HWM_KB="$(awk '/^VmHWM/{print $2}' "/proc/$BIG_PID/status")"
-node "$HERE/report.mjs" "$WORK/runs.jsonl" "$RSS_KB" "$HWM_KB"
+rss_after_load() { # label registry queries first-name -> "RSS_KB HWM_KB"
+  local port pid
+  port="$(free_port)"; pid="$(serve "$2" "$port")"; PIDS+=("$pid")
+  wait_ready "$port" "$4"
+  QUERIES="$3" "$HARNESS/bench.sh" "$1" "$port" "$pid" max 1 "$SECS" "$PACED" >>"$WORK/runs.jsonl"
+  echo "$(awk '/^VmRSS/{print $2}' "/proc/$pid/status") $(awk '/^VmHWM/{print $2}' "/proc/$pid/status")"
+  kill "$pid"
+}
+BIG="$(rss_after_load flotilla-10k "$WORK/big.json" "$WORK/big-queries.txt" app-0.internal)"
+SMALL="$(rss_after_load flotilla-4 "$WORK/same.json" "$HERE/queries.txt" web.internal)"
+node "$HERE/report.mjs" "$WORK/runs.jsonl" $BIG $SMALL

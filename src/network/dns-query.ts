@@ -117,7 +117,11 @@ export class QueryHandler {
         [answer.start, answer.end, answer.count] = [r[at + ROW.soaEnd]!, r[at + ROW.nsEnd]!, 1]
         break
       case TYPE.ANY: { // RFC 8482 allows less; we hold little, so send all of it
-        const parts = [TYPE.AAAA, TYPE.TXT, TYPE.SOA, TYPE.NS].map((t) => this.#select(zone, row, t, top)).filter((a) => a !== undefined).map((a) => ({...a}))
+        const parts: Answer[] = []
+        for (const type of [TYPE.AAAA, TYPE.TXT, TYPE.SOA, TYPE.NS]) {
+          const part = this.#select(zone, row, type, top) // reuses #answer: copy it out at once
+          if (part) parts.push({...part})
+        }
         answer.source = Buffer.concat(parts.map((p) => p.source.subarray(p.start, p.end)))
         ;[answer.start, answer.end, answer.count] = [0, answer.source.length, parts.reduce((n, p) => n + p.count, 0)]
         break

@@ -33,6 +33,9 @@ test('every Fly name form answers like Fly: AAAA of started instances, TXT forma
     assert.deepEqual(short, answers, `${qname} ${type}`)
     assert.match(text, new RegExp(`^${qname.replace(/\./g, '\\.')}\\.\\s+5\\s+IN\\s+${type}`, 'm'), 'TTL 5')
   }
+  const any = await dig(server, 'internal', 'ANY')
+  assert.deepEqual(any.short, ['localhost. hostmaster.localhost. 0 3600 600 86400 5', 'localhost.'], 'ANY at the apex: SOA and NS')
+  assert.deepEqual((await dig(server, 'shop.internal', 'ANY')).short, ['fdaa:0:1:a7b:1::2', 'fdaa:0:1:a7b:1::3'])
   const allInstances = await dig(server, 'all._instances.internal', 'TXT')
   assert.match(allInstances.short[0]!, /instance=5e8c1a2b3c4d5e,app=shop,ip=fdaa:0:1:a7b:1::4,region=sea/)
 })
