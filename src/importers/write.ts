@@ -86,6 +86,7 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (!existing) report.steps.push(`fly apps create ${app}`)
     report.steps.push(...split.steps)
   }
+  warnLocalPeers(plan, report, options.to === 'apps' ? (group) => `${report.apps.find((a) => a.groups.includes(group))?.name}.internal` : (group) => `${group}.process.${app}.internal`)
   for (const group of plan.groups) {
     if (group.count && group.count > 1) report.steps.push(`fly scale count ${group.name}=${group.count}${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}`)
     if (group.autostart === false) report.steps.push(`fly scale count ${group.name}=0${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}   # autostart=false`)
@@ -156,6 +157,27 @@ function groupsConfig(plan: ImportPlan, base: Toml, warn: (code: string, message
   if (restarts.length > 0) config.restart = [...((base.restart as Toml[] | undefined) ?? []), ...restarts]
   if (Object.keys(config.env as Toml).length === 0) delete config.env
   return config
+}
+
+// A process reaching a sibling through the loopback or a unix socket: a different Machine on Fly.
+const LOCAL_PEER = /\b(localhost|127\.0\.0\.1)\b|\[::1\]|\bunix:|\.sock\b/
+
+/**
+ * One Machine ran every process; now each group runs on its own (fly-platform.md 5.2 #14): what
+ * went over localhost, a unix socket or a shared disk between them no longer arrives.
+ */
+function warnLocalPeers(plan: ImportPlan, report: ImportReport, address: (group: string) => string): void {
+  if (plan.groups.length < 2) return
+  for (const group of plan.groups) {
+    const texts = [group.command, ...Object.values(group.env ?? {})]
+    const hit = texts.map((t) => LOCAL_PEER.exec(t)?.[0]).find(Boolean)
+    if (hit) {
+      report.warnings.push({severity: 'warning', code: 'W_LOCAL_PEER', file: group.origin.file, ...(group.origin.line ? {line: group.origin.line} : {}),
+        message: `"${group.name}" refers to ${hit}: it now runs on its own Machine; listen on [::] (fly-local-6pn) and reach other groups at their .internal name (e.g. ${address(plan.groups.find((g) => g !== group)!.name)}), or keep the two in one group`})
+    }
+  }
+  report.warnings.push({severity: 'warning', code: 'W_SEPARATE_MACHINES', file: plan.file,
+    message: `each group now runs on its own Machines: processes that talked over localhost, unix sockets or files on a shared disk (nginx and php-fpm, a web server and its cache) must reach each other at their .internal names (${address(plan.groups[0]!.name)}), or stay together in one group`})
 }
 
 function httpService(): Toml {
