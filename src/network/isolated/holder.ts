@@ -190,7 +190,8 @@ process.on('message', (message: HostMessage, handle?: Socket) => {
     case 'attach':
       attach(message.spec).then(
         (pid) => send({t: 'reply', id: message.id, pid}),
-        (error: Error) => send({t: 'reply', id: message.id, error: error.message}))
+        // Undo the half-made namespace, so the slot (and its veth name) can be used again.
+        (error: Error) => release(message.spec.slot).then(() => send({t: 'reply', id: message.id, error: error.message})))
       break
     case 'release':
       void release(message.slot).then(() => send({t: 'reply', id: message.id}))
