@@ -47,14 +47,7 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   const configPath = await locateConfig(resolve(cwd, request.config))
   const source = show(configPath)
   const text = await readFile(configPath)
-  const loaded = loadFlyConfig(text, source)
-  const {config, diagnostics} = withoutLegacyKeys(loaded.config, loaded.diagnostics)
-  const errors = diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length) {
-    const [first] = errors
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''}: run flotilla validate ${source})` : ''
-    throw new LocatedError(first!.code, `${first!.message}${more}`, {file: first!.file, ...(first!.line === undefined ? {} : {line: first!.line}), ...(first!.column === undefined ? {} : {column: first!.column}), ...(first!.keyPath === undefined ? {} : {keyPath: first!.keyPath})})
-  }
+  const {config, diagnostics} = loadForSplit(text, source)
 
   const outDir = resolve(cwd, request.out ?? dirname(configPath))
   const posixRelative = (from: string, to: string) => relative(from, to).split(sep).join('/')
@@ -90,6 +83,19 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
   if (request.mode === 'write') await writeFiles(files, {outDir, force: request.force ?? false, label})
   else if (request.mode === 'dry-run' || outcome.drift) outcome.diff = await unifiedDiff(files, label)
   return outcome
+}
+
+/** The config to split: validation errors stop here (the first one, located), warnings carry on. */
+function loadForSplit(text: Uint8Array, source: string): {config: FlyConfig; diagnostics: Diagnostic[]} {
+  const loaded = loadFlyConfig(text, source)
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length) {
+    const {code, message, file, line, column, keyPath} = errors[0]!
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''}: run flotilla validate ${source})` : ''
+    const location = {file, ...(line === undefined ? {} : {line}), ...(column === undefined ? {} : {column}), ...(keyPath === undefined ? {} : {keyPath})}
+    throw new LocatedError(code, `${message}${more}`, location)
+  }
+  return withoutLegacyKeys(loaded.config, loaded.diagnostics)
 }
 
 /**
