@@ -12,10 +12,15 @@ export async function importFile(kind: ImportPlan['kind'], file: string): Promis
 }
 
 export async function readText(file: string): Promise<string> {
+  let bytes: Uint8Array
   try {
-    return new TextDecoder('utf-8', {fatal: true}).decode(await readFile(file))
+    bytes = await readFile(file)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new FlotillaError(code ? 'E_READ' : 'E_ENCODING', code ? `cannot read ${file}: ${(error as Error).message}` : `${file} is not valid UTF-8`, undefined, {cause: error})
+    throw new FlotillaError('E_READ', `cannot read ${file}: ${(error as Error).message}`, undefined, {cause: error})
+  }
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes).replace(/^\uFEFF/, '')
+  } catch (error) {
+    throw new FlotillaError('E_ENCODING', `${file} is not valid UTF-8`, undefined, {cause: error})
   }
 }

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {mkdir, readFile} from 'node:fs/promises'
 import {basename, dirname, join, relative, resolve} from 'node:path'
 import {stringify} from 'smol-toml'
 import {loadFlyConfig, parseToml, serialiseFlyConfig} from '../config/index.js'
@@ -91,6 +91,7 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (group.count && group.count > 1) report.steps.push(`fly scale count ${group.name}=${group.count}${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}`)
     if (group.autostart === false) report.steps.push(`fly scale count ${group.name}=0${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}   # autostart=false`)
   }
+  await mkdir(dirname(configPath), {recursive: true})
   await writeFilesAtomic(files)
   report.files = files.map((f) => f.path)
   return report
