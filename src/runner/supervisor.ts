@@ -153,7 +153,7 @@ export class Supervisor extends EventEmitter {
       inst.backoff = undefined
       this.#setState(inst, 'stopped', {reason: 'stopped'})
     } else if (inst.run) {
-      this.#setState(inst, 'stopping')
+      if (inst.state !== 'stopping') this.#setState(inst, 'stopping')
       await inst.run.stop()
     }
     return this.#status(inst)
