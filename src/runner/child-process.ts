@@ -31,7 +31,7 @@ export interface RunExit {
   ranMs: number
 }
 
-export interface RunHooks {
+export interface RunContext {
   /** Whole lines (see LineSplitter). A congested consumer calls pause() and later resume(). */
   output(stream: LogStream, text: string, partial: boolean, ts: number): void
   splitter: SplitterOptions
@@ -51,19 +51,19 @@ export class ProcessRun {
   readonly done: Promise<RunExit>
   readonly #child: ChildProcess
   readonly #spec: RunSpec
-  readonly #hooks: RunHooks
+  readonly #context: RunContext
   #terminating: Promise<boolean> | undefined
   #paused = false
   #lastData = 0
 
-  constructor(spec: RunSpec, hooks: RunHooks) {
+  constructor(spec: RunSpec, context: RunContext) {
     this.#spec = spec
-    this.#hooks = hooks
+    this.#context = context
     // detached = setsid(): its own session and process group (pgid = pid), out of reach of the
     // terminal's Ctrl-C, so flotilla alone decides how and when it stops.
     this.#child = spawn(spec.argv[0]!, spec.argv.slice(1), {cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
     this.pid = this.#child.pid
-    if (this.pid !== undefined) hooks.watchdog.add(this.pid, spec.killSignal, spec.killTimeoutMs)
+    if (this.pid !== undefined) context.watchdog.add(this.pid, spec.killSignal, spec.killTimeoutMs)
     const drained = Promise.all([this.#read('stdout', this.#child.stdout!), this.#read('stderr', this.#child.stderr!)])
     this.done = new Promise<{code: number | null; signal: NodeJS.Signals | null; error?: string}>((resolve) => {
       this.#child.once('exit', (code, signal) => resolve({code, signal}))
@@ -73,7 +73,7 @@ export class ProcessRun {
       // The leader is gone; whatever it left in its group goes the way of a stop.
       const killed = this.pid !== undefined && !(await this.#terminate())
       await this.#closePipes(drained)
-      if (this.pid !== undefined) hooks.watchdog.remove(this.pid)
+      if (this.pid !== undefined) context.watchdog.remove(this.pid)
       return {...leader, killed, ranMs: Date.now() - this.startedAt}
     })
   }
@@ -113,7 +113,7 @@ export class ProcessRun {
   /** True if the group ended on the kill signal, false if it needed SIGKILL. Runs once. */
   #terminate(): Promise<boolean> {
     this.#terminating ??= (async () => {
-      const {reaper} = this.#hooks
+      const {reaper} = this.#context
       const pgid = this.pid!
       if (!signalGroup(pgid, this.#spec.killSignal)) return true
       if (await reaper.waitGone(pgid, this.#spec.killTimeoutMs)) return true
@@ -125,7 +125,7 @@ export class ProcessRun {
   }
 
   #read(stream: LogStream, pipe: Readable): Promise<void> {
-    const splitter = new LineSplitter((text, partial) => this.#hooks.output(stream, text, partial, Date.now()), this.#hooks.splitter)
+    const splitter = new LineSplitter((text, partial) => this.#context.output(stream, text, partial, Date.now()), this.#context.splitter)
     pipe.on('data', (chunk: Buffer) => {
       this.#lastData = performance.now()
       splitter.push(chunk)

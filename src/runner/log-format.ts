@@ -61,7 +61,7 @@ export class LogFormatter {
 
   /** A line from flotilla itself (restarts, crashes), aligned with the instances' lines. */
   system(message: string, ts: number): string {
-    if (this.options.format === 'json') return JSON.stringify({ts: new Date(ts).toISOString(), app: systemLabel, line: message}) + '\n'
+    if (this.options.format === 'json') return JSON.stringify({ts: new Date(ts).toISOString(), app: systemLabel, stream: 'system', line: message}) + '\n'
     const head = `${this.#style('bold', systemLabel.padEnd(this.#width))} ${this.#style('dim', '|')} `
     return this.#text(head, message.endsWith('\n') ? message : message + '\n', ts, false)
   }

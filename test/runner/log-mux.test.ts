@@ -73,6 +73,7 @@ test('json: one object per line with ts, app, group, instance, stream, line', ()
     {ts: '2026-01-01T00:00:00.000Z', app: 'shop', group: 'web', instance: 0, stream: 'stderr', line: 'x "quoted"'},
     {ts: '2026-01-01T00:00:00.000Z', app: 'shop', group: 'web', instance: 0, stream: 'stderr', line: '\ty', partial: true},
   ])
+  assert.deepEqual(JSON.parse(json.system('shop[web].0 crashed', 0)), {ts: '1970-01-01T00:00:00.000Z', app: 'flotilla', stream: 'system', line: 'shop[web].0 crashed'})
 })
 
 function setup(t: {after(fn: () => unknown): void}, logs?: LogMux) {
