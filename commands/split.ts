@@ -41,7 +41,7 @@ export default class Split extends BaseCommand {
       ...(flags['release-in'] === undefined ? {} : {releaseIn: flags['release-in']}), ...(flags.allow ? {allow: flags.allow} : {})})
     if (mode === 'check') {
       if (outcome.drift) this.log(outcome.diff)
-      this.logToStderr(outcome.drift ? `${this.config.bin}: the split files differ from what \`${this.config.bin} split ${outcome.source}\` writes` : 'split files are up to date')
+      this.logToStderr(outcome.drift ? `${this.config.bin}: ${outcome.changed.join(', ')} ${outcome.changed.length === 1 ? 'differs' : 'differ'} from what split writes; run \`${this.config.bin} split ${outcome.source} --force\` (with the same flags) to update them` : 'split files are up to date')
       if (outcome.drift) process.exitCode = 1
       return outcome.report
     }
