@@ -84,7 +84,7 @@ const driver = buildDriver()
 const concurrently = installConcurrently()
 const env = {...process.env, FLOTILLA_DRIVER: driver, BENCH_WORK: join(cache, 'work'), ...(concurrently ? {NODE_BIN: concurrently} : {})}
 const anchors = ['proto', 'foreman', ...(concurrently ? ['concurrently'] : [])]
-const timeout = ['--timeout', '60'] // foreman deadlocks in ~15 % of throughput runs (reference §5.4)
+const timeout = ['--timeout', '40'] // foreman deadlocks in ~15 % of throughput runs (reference §5.4)
 
 console.log(`flotilla supervisor benchmark: Node ${process.version}, ${availableParallelism()} CPUs, median of ${reps} runs`)
 if (!concurrently) console.log('(concurrently could not be installed: that anchor is skipped)')

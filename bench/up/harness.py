@@ -3,7 +3,10 @@
 with two more tools: `flotilla` (bench/up/driver.ts, built to $FLOTILLA_DRIVER) and `cat` (both
 workloads piped through cat: the throughput anchor). Same arguments as bench.py."""
 import os
+import signal
+import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.environ.get("PROCMGR_BENCH", os.path.join(os.path.dirname(__file__), "../../../shared/bench/process-managers")))
 import bench  # noqa: E402
@@ -22,5 +25,24 @@ def setup(tool, scenario, lines, nproc, wd):
     return shared_setup(tool, scenario, lines, nproc, wd)
 
 
+class Bounded(subprocess.Popen):
+    """bench.py's exit scenario waits forever on a manager that deadlocks (foreman, §5.4): the
+    manager's session is SIGKILLed a little after --timeout, and the run reports the timeout."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kwargs.get("start_new_session"):
+            timer = threading.Timer(hard_limit, self.expire)
+            timer.daemon = True
+            timer.start()
+
+    def expire(self):
+        if self.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+
+
+args = sys.argv[1:]
+hard_limit = float(args[args.index("--timeout") + 1]) + 5 if "--timeout" in args else 305
+bench.subprocess.Popen = Bounded
 bench.setup = setup
 bench.main()
