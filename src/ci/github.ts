@@ -1,5 +1,5 @@
 import {isMap, isSeq, type Document, type YAMLMap, type YAMLSeq} from 'yaml'
-import type {CiPlan} from './plan.js'
+import type {CiApp, CiPlan} from './plan.js'
 import {loadTemplate, render, spaceEntries} from './template.js'
 
 /**
@@ -64,21 +64,26 @@ function filtersText(filters: Record<string, string[]>): string {
   return Object.entries(filters).map(([name, paths]) => `${name}:\n${paths.map((p) => `  - '${p.replaceAll("'", "''")}'`).join('\n')}\n`).join('')
 }
 
-/** Turns paths-filter's matches into the release flag and the deploy matrix (jq is on every runner). */
+/**
+ * Turns paths-filter's matches (a JSON list of filter names, i.e. app names and _shared) into the
+ * release flag and the deploy matrix. Plain bash: app names are [a-z0-9-], so a quoted match is
+ * exact, and the matrix entries are written out here.
+ */
 function planScript(plan: CiPlan): string {
-  const all = [...(plan.release ? [plan.release] : []), ...plan.apps].map((a) => a.name)
-  const matrix = plan.apps.map((a) => ({app: a.name, config: a.config, ...(plan.tokenPerApp ? {token: a.token} : {})}))
+  const entry = (a: CiApp): string => JSON.stringify({app: a.name, config: a.config, ...(plan.tokenPerApp ? {token: a.token} : {})})
   return [
     'if [ "$ON_DEFAULT_BRANCH" != true ]; then',
     '  echo "release=false" >> "$GITHUB_OUTPUT"',
     '  echo "apps=[]" >> "$GITHUB_OUTPUT"',
     '  exit 0',
     'fi',
-    `if [ "$DEPLOY_ALL" = true ] || jq -e 'index("_shared")' <<< "$CHANGED" > /dev/null; then`,
-    `  CHANGED='${JSON.stringify(all)}'`,
-    'fi',
-    `echo "release=$(jq -c '${plan.release ? `index("${plan.release.name}") != null` : 'false'}' <<< "$CHANGED")" >> "$GITHUB_OUTPUT"`,
-    `echo "apps=$(jq -c '. as $changed | ${JSON.stringify(matrix)} | map(select(.app as $a | $changed | index($a)))' <<< "$CHANGED")" >> "$GITHUB_OUTPUT"`,
+    // the quotes are part of the pattern: "shop" must not match "shop-api"
+    'changed() { [ "$DEPLOY_ALL" = true ] || [[ $CHANGED == *\\"_shared\\"* || $CHANGED == *\\"$1\\"* ]]; }',
+    plan.release ? `if changed ${plan.release.name}; then release=true; else release=false; fi` : 'release=false',
+    'apps=()',
+    ...plan.apps.map((a) => `if changed ${a.name}; then apps+=('${entry(a)}'); fi`),
+    'echo "release=$release" >> "$GITHUB_OUTPUT"',
+    'echo "apps=[$(IFS=,; echo "${apps[*]}")]" >> "$GITHUB_OUTPUT"',
     '',
   ].join('\n')
 }
