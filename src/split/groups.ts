@@ -3,33 +3,26 @@ import {FlotillaError, LocatedError} from '../errors.js'
 import {groupNameProblem} from './naming.js'
 import type {SplitOptions} from './types.js'
 
-/** Every section of a config that carries a `processes` filter (fly-platform.md 1.4). */
-export function groupFilters(config: FlyConfig): {processes?: string[]}[] {
-  return [
-    ...(config.http_service ? [config.http_service] : []),
-    ...(config.services ?? []),
-    ...Object.values(config.checks ?? {}),
-    ...(config.mounts ?? []),
-    ...(config.files ?? []),
-    ...(config.metrics ?? []),
-    ...(config.restart ?? []),
-    ...(config.vm ?? []),
-  ]
-}
+type Filtered = {processes?: string[]}
 
-/** The same sections with their key paths, for messages. */
-function namedFilters(config: FlyConfig): [string, {processes?: string[]}][] {
-  const list = <T>(key: string, items: T[] | undefined) => (items ?? []).map((item, i) => [`${key}[${i}]`, item] as [string, T])
+/** Every section that carries a `processes` filter (fly-platform.md 1.4), with its key path. */
+function namedFilters(config: FlyConfig): [string, Filtered][] {
+  const list = (key: string, items: Filtered[] | undefined) => (items ?? []).map((item, i): [string, Filtered] => [`${key}[${i}]`, item])
   return [
-    ...(config.http_service ? [['http_service', config.http_service] as [string, {processes?: string[]}]] : []),
+    ...(config.http_service ? [['http_service', config.http_service] as [string, Filtered]] : []),
     ...list('services', config.services),
-    ...Object.entries(config.checks ?? {}).map(([name, check]) => [`checks.${name}`, check] as [string, {processes?: string[]}]),
+    ...Object.entries(config.checks ?? {}).map(([name, check]): [string, Filtered] => [`checks.${name}`, check]),
     ...list('mounts', config.mounts),
     ...list('files', config.files),
     ...list('metrics', config.metrics),
     ...list('restart', config.restart),
     ...list('vm', config.vm),
   ]
+}
+
+/** The filterable sections themselves (the objects of `config`, so they can be edited). */
+export function groupFilters(config: FlyConfig): Filtered[] {
+  return namedFilters(config).map(([, section]) => section)
 }
 
 /**
