@@ -31,15 +31,18 @@ export default class DnsServe extends BaseCommand {
       })
       registry = new Registry(placeholderInstances(parseWorkspace(text, file).apps))
     }
+    // Listen for signals before printing the address: a caller may stop us as soon as it reads it.
+    const stopped = new Promise<void>((done) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done())
+    })
     const server = await startDnsServer({registry, port: flags.port, forward: flags.forward, ...(flags.bind ? {bind: flags.bind} : {})})
     for (const {address, port} of server.addresses) this.log(`listening on ${formatHostPort(address, port)} (udp+tcp)`)
-    if (this.jsonEnabled()) this.logJson({address: server.address, port: server.port, addresses: server.addresses})
+    // One compact line while still running (oclif's logJson pretty-prints over several lines).
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({address: server.address, port: server.port, addresses: server.addresses})}\n`)
     const env = registerEnv(server)
     this.log(`try: dig @${server.address} -p ${server.port} _apps.internal TXT`)
     this.log(`node: FLOTILLA_DNS=${env.FLOTILLA_DNS} NODE_OPTIONS="${env.NODE_OPTIONS}"`)
-    await new Promise<void>((done) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done())
-    })
+    await stopped
     unfollow()
     await server.close()
   }

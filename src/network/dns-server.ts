@@ -36,6 +36,7 @@ export interface DnsServerOptions {
 export const DEFAULT_BIND = ['127.0.0.1', '::1']
 const MAX_TCP_CONNECTIONS = 512
 const PORT_ATTEMPTS = 8
+const NO_IPV6 = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT'])
 
 interface Listener {
   udp: UdpSocket
@@ -52,9 +53,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   for (let attempt = 1; ; attempt++) {
     try {
       for (const address of bind) {
-        const listener = await listen(address, port)
+        const listener = await listen(address, port).catch((error: NodeJS.ErrnoException) => {
+          // Hosts and containers without IPv6 have no ::1: the default then serves IPv4 alone.
+          if (!opts.bind?.length && address === '::1' && listeners.length > 0 && NO_IPV6.has(error.code ?? '')) return undefined
+          throw error
+        })
+        if (!listener) continue
         listeners.push(listener)
-        port = (listener.udp.address()).port
+        port = listener.udp.address().port
       }
       break
     } catch (error) {
