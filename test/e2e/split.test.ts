@@ -28,6 +28,11 @@ test('split writes one config per group plus flotilla.toml; re-runs are byte-ide
   const ws = parseWorkspace(files['flotilla.toml']!, join(out, 'flotilla.toml'))
   assert.deepEqual(ws.apps.map((a) => a.name), ['ace-platform', 'ace-platform-beat', 'ace-platform-mcp', 'ace-platform-worker'])
 
+  for (const file of ACE_FILES.filter((name) => name.startsWith('fly.'))) {
+    const validate = await runCli(['validate', join(out, file)])
+    assert.equal(validate.code, 0, `flotilla validate ${file}: ${validate.stdout}${validate.stderr}`)
+  }
+
   const again = await runCli(['split', ACE, '--out', out])
   assert.equal(again.code, 0, again.stderr)
   assert.match(again.stdout, /already up to date/)
