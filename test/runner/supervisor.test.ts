@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {FlotillaError} from '../../src/errors.js'
 import {type Backoff, defaultBackoff} from '../../src/runner/restart-policy.js'
-import {Supervisor} from '../../src/runner/supervisor.js'
+import {type StateEvent, Supervisor} from '../../src/runner/supervisor.js'
 import {killMarked, marked, newMarker, recordStates, sh, spec, waitFor, waitState} from './support.js'
 
 // Restarts in milliseconds, so policies are observed without waiting for real backoff delays.
@@ -78,7 +78,7 @@ test('on-failure leaves a clean exit alone', async (t) => {
 test('always restarts even clean exits, and flags a crash loop instead of hiding it', async (t) => {
   const {marker, supervisor} = setup(t)
   const key = supervisor.start(spec(marker, {argv: sh('exit 0'), restart: {policy: 'always'}}))
-  const looping = await waitFor(supervisor, 'state', (e: {state: string; crashLoop: boolean}) => e.state === 'backoff' && e.crashLoop)
+  const looping = await waitFor<StateEvent>(supervisor, 'state', (e) => e.state === 'backoff' && e.crashLoop)
   assert.ok(looping.restarts >= 2)
   const status = await supervisor.stop(key)
   assert.equal(status.state, 'stopped')
