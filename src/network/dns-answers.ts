@@ -11,7 +11,7 @@ import type {Instance, Snapshot} from './registry.js'
 
 export const TYPE = {A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
 
-export const ZONE = 'internal'
+const ZONE = 'internal'
 /** The zone's wire form: what every in-zone question name ends with (case-folded). */
 export const ZONE_WIRE = wireKey(ZONE)
 
@@ -40,7 +40,7 @@ export interface Zone {
 const MAX_ANSWER_BYTES = 65_535 - 12 - 260 - 11
 
 /** "Web.internal" → "\x03web\x08internal\x00", lower-cased; throws on an over-long label or name. */
-export function wireKey(name: string): string {
+function wireKey(name: string): string {
   let out = ''
   for (const label of name.toLowerCase().split('.')) {
     if (label === '') continue
@@ -52,7 +52,7 @@ export function wireKey(name: string): string {
 }
 
 /** Splits a TXT value into ≤ 255-byte character-strings of ONE record (clients read records[0]). */
-export function txtStrings(value: string): Buffer[] {
+function txtStrings(value: string): Buffer[] {
   const bytes = Buffer.from(value, 'utf8')
   const parts: Buffer[] = []
   for (let at = 0; at < bytes.length; at += 255) parts.push(bytes.subarray(at, at + 255))

@@ -33,7 +33,7 @@ export interface DnsServerOptions {
   tcpTimeoutMs?: number
 }
 
-export const DEFAULT_BIND = ['127.0.0.1', '::1']
+const DEFAULT_BIND = ['127.0.0.1', '::1']
 const MAX_TCP_CONNECTIONS = 512
 const PORT_ATTEMPTS = 8
 const NO_IPV6 = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT'])

@@ -57,8 +57,8 @@ export function createInternalLookup(opts: {server: string; local6pn?: string | 
     const wanted = family(options)
     if (hostname.toLowerCase() === 'fly-local-6pn') {
       const local = opts.local6pn
-      const f = local === undefined ? 0 : isIP(local)
-      return f !== 0 && (wanted === 0 || wanted === f) ? [{address: local!, family: f}] : []
+      if (local === undefined || isIP(local) === 0) return undefined // /etc/hosts may know it (on a Machine it does)
+      return wanted === 0 || wanted === isIP(local) ? [{address: local, family: isIP(local)}] : []
     }
     const [v6, v4] = await Promise.all([
       wanted === 4 ? [] : ask(resolver.resolve6(hostname)),
@@ -73,31 +73,25 @@ export function createInternalLookup(opts: {server: string; local6pn?: string | 
     const order = (options as {order?: string}).order ?? (options.verbatim === false ? 'ipv4first' : options.verbatim === true ? 'verbatim' : dns.getDefaultResultOrder())
     return order === 'ipv4first' ? [...four, ...six] : [...six, ...four]
   }
-  const lookupAsync = async (hostname: string, options: LookupOptions | number = {}): Promise<LookupAddress | LookupAddress[]> => {
-    const opts2: LookupOptions = typeof options === 'number' ? {family: options} : options
-    const found = await resolve(hostname, opts2)
-    if (found === undefined) {
-      return new Promise((resolve, reject) => opts.fallback(hostname, opts2, (error, address, family) => {
-        if (error) reject(error)
-        else resolve(typeof address === 'string' ? {address, family: family!} : address)
-      }))
-    }
-    if (found.length === 0) throw notFound(hostname)
-    return opts2.all ? found : found[0]!
-  }
   const lookup: Lookup = (hostname, options, callback) => {
     const cb = (typeof options === 'function' ? options : callback)!
-    const opts2: LookupOptions = typeof options === 'function' ? {} : typeof options === 'number' ? {family: options} : (options ?? {})
-    resolve(hostname, opts2).then(
+    const lookupOptions: LookupOptions = typeof options === 'function' ? {} : typeof options === 'number' ? {family: options} : (options ?? {})
+    resolve(hostname, lookupOptions).then(
       (found) => {
-        if (found === undefined) return opts.fallback(hostname, opts2, cb)
-        if (found.length === 0) return cb(notFound(hostname), opts2.all ? [] : '')
-        if (opts2.all) cb(null, found)
+        if (found === undefined) return opts.fallback(hostname, lookupOptions, cb)
+        if (found.length === 0) return cb(notFound(hostname), lookupOptions.all ? [] : '')
+        if (lookupOptions.all) cb(null, found)
         else cb(null, found[0]!.address, found[0]!.family)
       },
-      (error: NodeJS.ErrnoException) => cb(error, opts2.all ? [] : ''),
+      (error: NodeJS.ErrnoException) => cb(error, lookupOptions.all ? [] : ''),
     )
   }
+  const lookupAsync: InternalLookup['lookupAsync'] = (hostname, options = {}) => new Promise((resolve, reject) => {
+    lookup(hostname, options, (error, address, family) => {
+      if (error) reject(error)
+      else resolve(typeof address === 'string' ? {address, family: family!} : address)
+    })
+  })
   return {lookup, lookupAsync}
 }
 
