@@ -134,10 +134,13 @@ export class Supervisor extends EventEmitter {
       throw new FlotillaError('E_INSTANCE_EXISTS', `${key} is already ${existing.state}`, ExitCode.runtime)
     }
     if (spec.argv.length === 0) throw new FlotillaError('E_NO_COMMAND', `${key} has no command to run`)
-    const inst: Instance = {key, app: spec.app, group: spec.group, index: spec.index, spec, state: 'starting',
-      fresh: true, wanted: true, restartPending: false, run: undefined, monitor: undefined, health: spec.checks.length > 0 ? 'unknown' : 'none', backoff: undefined,
-      tracker: new RestartTracker(spec.restart, this.options.backoff ?? defaultBackoff), restarts: 0,
-      lastExit: undefined, ring: new LineRing(this.options.recentChars ?? 256 * 1024)}
+    const inst: Instance = {
+      key, app: spec.app, group: spec.group, index: spec.index, spec,
+      state: 'starting', fresh: true, wanted: true, restartPending: false,
+      run: undefined, monitor: undefined, health: spec.checks.length > 0 ? 'unknown' : 'none', backoff: undefined,
+      tracker: new RestartTracker(spec.restart, this.options.backoff ?? defaultBackoff), restarts: 0, lastExit: undefined,
+      ring: new LineRing(this.options.recentChars ?? 256 * 1024),
+    }
     this.#instances.set(key, inst)
     this.options.logs?.add(inst)
     this.#launch(inst)
