@@ -83,8 +83,8 @@ class ZoneWriter {
   #rows: Int32Array = new Int32Array(ROW_SIZE * 1024)
   #records = Buffer.allocUnsafe(64 * 1024)
   #length = 0
-  /** Address list → its AAAA run, so `<app>` and `global.<app>` (and one-instance sets) share bytes. */
-  readonly #runs = new Map<string, [number, number]>()
+  /** Address list → where its AAAA run starts, so `<app>` and `global.<app>` (and one-instance sets) share bytes. */
+  readonly #runs = new Map<string, number>()
   readonly #aaaaHeader: Buffer
 
   constructor(readonly ttl: number) {
@@ -112,11 +112,14 @@ class ZoneWriter {
       this.#rows[at + ROW.tooLarge] = 1
       return row
     }
-    const [start, end] = this.#aaaa([...pending.ips])
-    this.#rows.set([start, end, pending.ips.size], at + ROW.aaaaStart)
-    const txtStart = this.#length
+    const rows = this.#rows
+    rows[at + ROW.aaaaStart] = this.#aaaa(pending.ips)
+    rows[at + ROW.aaaaEnd] = rows[at + ROW.aaaaStart]! + pending.ips.size * AAAA_RR_BYTES
+    rows[at + ROW.aaaaCount] = pending.ips.size
+    rows[at + ROW.txtStart] = this.#length
     for (const value of pending.txt) this.write(record({type: 'TXT', name: '.', ttl: this.ttl, data: txtStrings(value)}))
-    this.#rows.set([txtStart, this.#length, pending.txt.length, this.#length, this.#length], at + ROW.txtStart)
+    rows[at + ROW.txtEnd] = rows[at + ROW.soaEnd] = rows[at + ROW.nsEnd] = this.#length
+    rows[at + ROW.txtCount] = pending.txt.length
     return row
   }
 
@@ -130,12 +133,15 @@ class ZoneWriter {
   }
 
   write(bytes: Buffer): void {
-    if (this.#records.length < this.#length + bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#records.length * 2, this.#length + bytes.length))
-      this.#records.copy(bigger, 0, 0, this.#length)
-      this.#records = bigger
-    }
+    this.#reserve(bytes.length)
     this.#length += bytes.copy(this.#records, this.#length)
+  }
+
+  #reserve(more: number): void {
+    if (this.#records.length >= this.#length + more) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.#records.length * 2, this.#length + more))
+    this.#records.copy(bigger, 0, 0, this.#length)
+    this.#records = bigger
   }
 
   finish(negativeSoa: Buffer): Zone {
@@ -143,21 +149,21 @@ class ZoneWriter {
     return {names: this.names, rows: this.#rows.slice(0, this.names.size * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), apps: this.apps, negativeSoa}
   }
 
-  #aaaa(ips: string[]): [number, number] {
-    if (ips.length === 0) return [0, 0]
-    const id = ips.join(' ')
-    let run = this.#runs.get(id)
-    if (!run) {
-      const start = this.#length
-      const rr = Buffer.alloc(AAAA_RR_BYTES)
-      this.#aaaaHeader.copy(rr)
+  /** Where the AAAA RRs of `ips` start in the records (written once per distinct list). */
+  #aaaa(ips: Set<string>): number {
+    if (ips.size === 0) return 0
+    const id = ips.size === 1 ? ips.values().next().value! : [...ips].join(' ')
+    let start = this.#runs.get(id)
+    if (start === undefined) {
+      this.#runs.set(id, (start = this.#length))
       for (const ip of ips) {
-        aaaaData.encode(ip, rr, this.#aaaaHeader.length) // the registry checked it is IPv6
-        this.write(rr)
+        this.write(this.#aaaaHeader)
+        this.#reserve(18)
+        aaaaData.encode(ip, this.#records, this.#length) // RDLENGTH + 16 bytes; the registry checked it is IPv6
+        this.#length += 18
       }
-      this.#runs.set(id, (run = [start, this.#length]))
     }
-    return run
+    return start
   }
 }
 
