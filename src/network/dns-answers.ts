@@ -37,7 +37,7 @@ export interface Zone {
 }
 
 /** Largest answer section we precompute: a TCP message is at most 65 535 bytes. */
-const MAX_ANSWER_BYTES = 65_535 - 12 - 260 - 11
+export const MAX_ANSWER_BYTES = 65_535 - 12 - 260 - 11
 
 /** "Web.internal" → "\x03web\x08internal\x00", lower-cased; throws on an over-long label or name. */
 function wireKey(name: string): string {
@@ -108,11 +108,9 @@ class ZoneWriter {
     const at = row * ROW_SIZE
     // Checked before encoding: one TXT RR holds at most 65 535 bytes (dns-packet would throw).
     const txtBytes = pending.txt.reduce((n, value) => n + 12 + Math.ceil(Buffer.byteLength(value) * 256 / 255) + 1, 0)
-    if (pending.ips.size * AAAA_RR_BYTES > MAX_ANSWER_BYTES || txtBytes > MAX_ANSWER_BYTES) {
-      this.#rows[at + ROW.tooLarge] = 1
-      return row
-    }
     const rows = this.#rows
+    if (pending.ips.size * AAAA_RR_BYTES > MAX_ANSWER_BYTES || txtBytes > MAX_ANSWER_BYTES) rows[at + ROW.tooLarge] = 1
+    if (txtBytes > MAX_ANSWER_BYTES) return row // the AAAA run is still written: top<N> can answer from it
     rows[at + ROW.aaaaStart] = this.#aaaa(pending.ips)
     rows[at + ROW.aaaaEnd] = rows[at + ROW.aaaaStart]! + pending.ips.size * AAAA_RR_BYTES
     rows[at + ROW.aaaaCount] = pending.ips.size

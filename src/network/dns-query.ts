@@ -5,7 +5,7 @@
  * dns-registry.md §4.1 lives here: drop responses and runt packets, FORMERR/NOTIMP/REFUSED/BADVERS,
  * NXDOMAIN vs NODATA with the SOA, question echoed byte for byte (0x20), EDNS(0), TC over UDP.
  */
-import {AAAA_RR_BYTES, buildZone, ROW, ROW_SIZE, TYPE, ZONE_WIRE, type Zone} from './dns-answers.js'
+import {AAAA_RR_BYTES, buildZone, MAX_ANSWER_BYTES, ROW, ROW_SIZE, TYPE, ZONE_WIRE, type Zone} from './dns-answers.js'
 import type {Registry, Snapshot} from './registry.js'
 
 export const RCODE = {NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16} as const
@@ -21,6 +21,7 @@ const TC = 0x0200
 const RA = 0x0080
 const ECHOED_FLAGS = 0x7910 // opcode, RD and CD are copied from the query
 const TOP_N = /^[\x04-\x07]top/
+const NO_LIMIT = 0xffff
 
 /** A run of answer RRs: `count` records in source[start, end). */
 interface Answer {
@@ -87,10 +88,11 @@ export class QueryHandler {
     const zone = this.zone()
     const key = msg.toString('latin1', 12, q.nameEnd).toLowerCase()
     let row = zone.names.get(key)
-    let top = 0xffff
+    let top = NO_LIMIT
     if (row === undefined && TOP_N.test(key)) [row, top] = nearest(zone, key) ?? [undefined, top]
     if (row === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
-    if (zone.rows[row * ROW_SIZE + ROW.tooLarge]) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
+    const partial = top !== NO_LIMIT && q.qtype === TYPE.AAAA && top * AAAA_RR_BYTES <= MAX_ANSWER_BYTES // top<N> of a huge app can fit
+    if (zone.rows[row * ROW_SIZE + ROW.tooLarge] && !partial) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
     const found = this.#select(zone, row, q.qtype, top)
     return this.#reply(msg, q, flags, RCODE.NOERROR, AA, found, found === undefined, tcp)
   }

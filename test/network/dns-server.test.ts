@@ -130,3 +130,13 @@ test('malformed and unusual queries get the RFC answer (dns-registry.md 4.2)', a
   assert.equal(badvers.readUInt16BE(10), 1, 'OPT present')
   assert.equal(badvers[badvers.length - 6], 1, 'extended rcode 1 (BADVERS = 16)')
 })
+
+test('an answer that cannot fit in a 64 KiB message is SERVFAIL, not silently cut', async (t) => {
+  const instances: Instance[] = []
+  for (let n = 0; n < 2400; n++) instances.push({id: `i${n}`, app: 'huge', group: 'web', region: 'ams', ip: `fdaa::${(n + 1).toString(16)}`, state: 'started'})
+  const {server} = await startSample(t, {registry: new Registry(instances)})
+  assert.equal((await dig(server, '+tcp', 'huge.internal', 'AAAA')).status, 'SERVFAIL')
+  assert.equal((await dig(server, '+tcp', '_instances.internal', 'TXT')).status, 'SERVFAIL')
+  assert.deepEqual((await dig(server, 'i7.vm.huge.internal', 'AAAA')).short, ['fdaa::8'], 'the rest of the zone still answers')
+  assert.equal((await dig(server, '+tcp', 'top2000.nearest.of.huge.internal', 'AAAA')).short.length, 2000)
+})
