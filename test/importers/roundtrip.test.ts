@@ -6,12 +6,13 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {test} from 'node:test'
 import {parseToml, shellSplit} from '../../src/config/index.js'
 import {importFile, writeImport} from '../../src/importers/index.js'
-import {tempDir} from '../helpers/repo.js'
+import {runCli, tempDir} from '../helpers/repo.js'
 
-// Round trip against the real managers (Debian's foreman and supervisord): each process writes
-// its argv, working directory and environment to a file, then sleeps. The same files must come
-// out when the imported [processes] commands run the way a Fly Machine runs them: split with
-// flyctl's shlex rules, exec'd without a shell, with [env] in the environment.
+// Round trip against the real managers (Debian's foreman and supervisord, bash): each process
+// writes its argv, working directory and environment to a file, then sleeps. The same files must
+// come out when the imported [processes] commands run the way a Fly Machine runs them (split with
+// flyctl's shlex rules, exec'd without a shell, with [env] in the environment), and when
+// `flotilla up` runs the imported fly.toml.
 
 /** Starts a process in its own process group, stopped (with all it started) when the test ends. */
 function start(t: {after(fn: () => unknown): void}, argv: string[], cwd: string, env: Record<string, string>): ChildProcess {
@@ -46,6 +47,19 @@ async function outputs(files: string[]): Promise<string[]> {
   throw new Error(`timed out waiting for ${files.join(', ')}`)
 }
 
+/** `flotilla up --detach` on the imported fly.toml: the same outputs, then `flotilla down`. */
+async function viaUp(dir: string, env: Record<string, string>, files: string[]): Promise<string[]> {
+  await Promise.all(files.map((f) => rm(f, {force: true})))
+  const up = await runCli(['up', '--detach', '--network', 'loopback'], {cwd: dir, env})
+  try {
+    assert.equal(up.code, 0, up.stderr)
+    return await outputs(files)
+  } finally {
+    const down = await runCli(['down'], {cwd: dir})
+    assert.equal(down.code, 0, down.stderr)
+  }
+}
+
 /** Runs every group of the imported fly.toml as a Fly Machine would, in `cwd`. */
 async function runImported(t: Parameters<typeof start>[0], config: string, cwd: string, env: Record<string, string>): Promise<ChildProcess[]> {
   const toml = parseToml(await readFile(config), config) as {processes: Record<string, string>; env?: Record<string, string>}
@@ -76,6 +90,7 @@ test('Procfile: foreman and the imported groups run the same processes with the 
   assert.deepEqual(await outputs(files), expected)
   assert.deepEqual(expected, ['hello, world|from the environment\n', 'one|two words|from the environment|\n', 'sub\n'])
   await Promise.all(children.map(stop))
+  assert.deepEqual(await viaUp(dir, env, files), expected)
 })
 
 test('supervisord.conf: supervisord and the imported groups run the same argv, directory and environment', async (t) => {
@@ -114,6 +129,7 @@ test('supervisord.conf: supervisord and the imported groups run the same argv, d
     `--level\ndebug\ntwo\ndebug  two, quoted\ndeferred\n${dir.split('/').pop()}\nT_FROM_ENV=debug  two\nT_GLOBAL=everyone\nT_LEVEL=debug  two\n`,
   ])
   await Promise.all(children.map(stop))
+  assert.deepEqual(await viaUp(dir, env, files), expected)
 })
 
 test('shell entrypoint: bash and the imported groups run the same jobs with the same environment', async (t) => {
@@ -144,4 +160,5 @@ test('shell entrypoint: bash and the imported groups run the same jobs with the 
   assert.deepEqual(await outputs(files), expected)
   assert.deepEqual(expected, ['worker\none\ntwo words\nsub\nT_MODE=prod\nT_PORT=9000\n', 'web\n--port\n9000\nsub\nT_MODE=prod\nT_PORT=9000\n'])
   await Promise.all(children.map(stop))
+  assert.deepEqual(await viaUp(dir, env, files), expected)
 })
