@@ -16,13 +16,14 @@ export const PREFIX_V4 = 16
 const NET_HOST = 'fdaa:0:1:a7b:1'
 
 /**
- * The 6PN address of instance `index` of `app`, derived from both so it survives restarts of
- * the instance and of `up`. `salt` > 0 picks another address when two instances collide.
+ * The 6PN address of instance `index` of process group `group` of `app`, derived from them so it
+ * survives restarts of the instance and of `up`. `salt` > 0 picks another address when two
+ * instances collide.
  */
-export function instanceAddress(app: string, index: number, salt = 0): string {
-  const digest = createHash('sha256').update(`${app}\0${index}\0${salt}`).digest()
-  const group = (offset: number) => digest.readUInt16BE(offset).toString(16)
-  return `${NET_HOST}:${group(0)}:${group(2)}:2`
+export function instanceAddress(app: string, group: string, index: number, salt = 0): string {
+  const digest = createHash('sha256').update(`${app}\0${group}\0${index}\0${salt}`).digest()
+  const hex16 = (offset: number) => digest.readUInt16BE(offset).toString(16)
+  return `${NET_HOST}:${hex16(0)}:${hex16(2)}:2`
 }
 
 /** Proxy-side IPv4 address of slot n (n ≥ 2; 172.19.0.0 and .0.1 are taken). */

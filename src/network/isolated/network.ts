@@ -6,7 +6,8 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
-import {mkdir, rmdir} from 'node:fs/promises'
+import {randomInt} from 'node:crypto'
+import {mkdir, readFile, rmdir} from 'node:fs/promises'
 import {createServer, type Server, type Socket} from 'node:net'
 import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -15,14 +16,15 @@ import {ENV_DNS, formatHostPort} from '../resolver.js'
 import type {InstanceNetwork, InstanceNetworkRequest, NetworkMode, NetworkModeOptions, PortForward} from '../network-mode.js'
 import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress} from './addresses.js'
 import {queryUpstream, type DnsUpstream} from './dns-upstream.js'
-import {readListeners} from './listeners.js'
+import {parseProcNet, readListeners} from './listeners.js'
 import type {HolderMessage, HostMessage} from './protocol.js'
 import {findTools, type ToolPaths} from './tools.js'
 
 export interface IsolatedNetworkOptions extends NetworkModeOptions {
   /**
    * The `.internal` DNS server on the host, where `fdaa::3` inside relays to. A function is
-   * asked per query, so the server may start after the network (it is usually told `dnsBind`).
+   * asked per query, so the server may start after the network. Without it, the relay finds
+   * the server that `up` started on `dnsBind`.
    */
   dnsUpstream?: DnsUpstream | (() => DnsUpstream | undefined)
 }
@@ -51,8 +53,13 @@ interface Attached {
 
 class IsolatedNetwork implements NetworkMode {
   readonly kind = 'isolated'
-  /** The relay reaches the server on the host's loopback, so it needs no extra address. */
-  readonly dnsBind: string[] = []
+  /**
+   * A loopback address of this session's own: `up` makes its DNS server listen there too, and
+   * the relay finds the server's port by that address in the host's UDP table, so `up` needs
+   * to pass nothing else.
+   */
+  readonly dnsBind = [`127.${randomInt(1, 255)}.${randomInt(0, 256)}.53`]
+  private dnsFound: DnsUpstream | undefined
   private readonly dir: string
   private holder!: ChildProcess
   private stderr = ''
@@ -103,13 +110,13 @@ class IsolatedNetwork implements NetworkMode {
   }
 
   async attach(req: InstanceNetworkRequest): Promise<InstanceNetwork> {
-    const key = `${req.app}\0${req.index}`
+    const key = `${req.app}\0${req.group}\0${req.index}`
     const existing = this.attached.get(key)
     if (existing) return existing.network
     const slot = this.freeSlots.pop() ?? this.nextSlot++
     if (slot > LAST_SLOT) throw new FlotillaError('E_ADDRESS_EXHAUSTED', 'no address left for another instance', ExitCode.runtime)
-    let ip = instanceAddress(req.app, req.index)
-    for (let salt = 1; this.usedAddresses.has(ip); salt++) ip = instanceAddress(req.app, req.index, salt)
+    let ip = instanceAddress(req.app, req.group, req.index)
+    for (let salt = 1; this.usedAddresses.has(ip); salt++) ip = instanceAddress(req.app, req.group, req.index, salt)
     this.usedAddresses.add(ip)
     const ip4 = proxyAddress(slot)
     let pid: number
@@ -134,7 +141,10 @@ class IsolatedNetwork implements NetworkMode {
       release: async () => {
         if (this.attached.get(key)?.network !== network) return
         this.attached.delete(key)
-        if (!this.exited) await this.request({t: 'release', id: 0, slot})
+        // A holder that is gone (its process group was signalled too, say) took the namespace with it.
+        await this.request({t: 'release', id: 0, slot}).catch((error: unknown) => {
+          if (!this.exited) throw error
+        })
         this.usedAddresses.delete(ip)
         this.freeSlots.push(slot)
       },
@@ -164,7 +174,12 @@ class IsolatedNetwork implements NetworkMode {
     const address = server.address()
     return {
       hostPort: typeof address === 'object' && address ? address.port : hostPort,
-      close: () => new Promise<void>((resolve) => (this.forwards.delete(server), server.close(() => resolve()))),
+      // Not server.close's callback: for sockets handed to another process it waits until that
+      // process closes them (and forever if it died). The port is free as soon as close() returns.
+      close: async () => {
+        this.forwards.delete(server)
+        server.close()
+      },
     }
   }
 
@@ -201,11 +216,20 @@ class IsolatedNetwork implements NetworkMode {
       this.pending.get(message.id)?.resolve(message)
       this.pending.delete(message.id)
     } else if (message.t === 'dns') {
-      const upstream = typeof this.opts.dnsUpstream === 'function' ? this.opts.dnsUpstream() : this.opts.dnsUpstream
-      void queryUpstream(upstream, Buffer.from(message.data, 'base64'), message.tcp).then((answer) => {
+      void this.dnsUpstream().then((upstream) => queryUpstream(upstream, Buffer.from(message.data, 'base64'), message.tcp)).then((answer) => {
         if (this.holder.connected) this.holder.send({t: 'dns-reply', id: message.id, data: answer.toString('base64')} satisfies HostMessage)
       })
     }
+  }
+
+  private async dnsUpstream(): Promise<DnsUpstream | undefined> {
+    const given = typeof this.opts.dnsUpstream === 'function' ? this.opts.dnsUpstream() : this.opts.dnsUpstream
+    if (given || this.dnsFound) return given ?? this.dnsFound
+    const [address = ''] = this.dnsBind
+    const sockets = parseProcNet(await readFile('/proc/self/net/udp', 'utf8').catch(() => ''))
+    const port = sockets.find((s) => s.address === address)?.port
+    if (port) this.dnsFound = {address, port}
+    return this.dnsFound
   }
 
   private onExit(error: Error): void {

@@ -44,11 +44,12 @@ describe('isolated network', {skip}, () => {
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flotilla-isolated-'))
     cleanups.push(() => rm(dir, {recursive: true, force: true}))
-    const registry = new Registry()
-    server = await startDnsServer({registry, port: 0})
-    cleanups.push(() => server.close())
-    network = await createIsolatedNetwork({sessionDir: dir, dnsUpstream: () => server})
+    // In the order `up` does it: the network first, then the DNS server, also on its dnsBind.
+    network = await createIsolatedNetwork({sessionDir: dir})
     cleanups.push(() => network.close())
+    const registry = new Registry()
+    server = await startDnsServer({registry, port: 0, bind: ['127.0.0.1', ...network.dnsBind]})
+    cleanups.push(() => server.close())
     ;[alpha, beta] = await Promise.all(['alpha', 'beta'].map(async (app) => {
       const id = stableMachineId(app)
       const instance = await network.attach({app, group: 'web', index: 0, machineId: id})
@@ -89,6 +90,15 @@ describe('isolated network', {skip}, () => {
     assert.equal(lookup.stdout.trim(), `${alpha.ip} ${beta.ip}`, lookup.stderr)
   })
 
+  test('the resolver relays to an explicitly given DNS server too', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-isolated-'))
+    t.after(() => rm(dir, {recursive: true, force: true}))
+    const other = await createIsolatedNetwork({sessionDir: dir, dnsUpstream: {address: server.address, port: server.port}})
+    t.after(() => other.close())
+    const delta = await other.attach({app: 'delta', group: 'web', index: 0, machineId: stableMachineId('delta')})
+    assert.equal((await runIn(delta, ['dig', '+short', '+time=2', '+tries=1', 'AAAA', 'beta.internal'])).stdout.trim(), beta.ip)
+  })
+
   test('an IPv4-only listener is detected, and is unreachable over .internal as on Fly', async (t) => {
     await startIn(t, alpha, nameServer, 'v4', '0.0.0.0', '9090')
     const listeners = await alpha.listeners!()
@@ -99,7 +109,7 @@ describe('isolated network', {skip}, () => {
     assert.equal(attempt.stdout.trim(), 'ECONNREFUSED')
   })
 
-  test('host ports forward round-robin, skip a dead target, and carry 200 concurrent connections intact', async (t) => {
+  test('host ports forward round-robin, skip a dead target, and carry 200 concurrent connections intact', {timeout: 60_000}, async (t) => {
     const byName = await network.forward(0, () => [{ip: alpha.ip, port: 8080}, {ip: beta.ip, port: 8080}])
     t.after(() => byName.close())
     const url = `http://127.0.0.1:${byName.hostPort}`
@@ -121,6 +131,14 @@ describe('isolated network', {skip}, () => {
     const payloads = Array.from({length: 200}, (_, i) => randomBytes(32 * 1024 + i))
     const answers = await Promise.all(payloads.map((p) => exchange(echo.hostPort, p)))
     assert.equal(answers.filter((a, i) => a.equals(payloads[i]!)).length, 200)
+
+    // Closing a forward frees the port at once, though a connection through it is still open.
+    const open = connect({host: '127.0.0.1', port: echo.hostPort})
+    t.after(() => open.destroy())
+    open.write('x')
+    await once(open, 'data')
+    await echo.close()
+    await assert.rejects(exchange(echo.hostPort, Buffer.from('late')), {code: 'ECONNREFUSED'})
   })
 
   test('a failed attach is undone; release tears an instance down', async () => {

@@ -8,12 +8,13 @@ import {queryUpstream, servfail} from '../../../src/network/isolated/dns-upstrea
 import {ipv4OnlyWarning, parseProcNetTcp} from '../../../src/network/isolated/listeners.js'
 
 test('instance addresses are Fly-shaped, stable per app and index, and distinct', () => {
-  const a = instanceAddress('shop', 0)
+  const a = instanceAddress('shop', 'web', 0)
   assert.match(a, /^fdaa:0:1:a7b:1:[0-9a-f]{1,4}:[0-9a-f]{1,4}:2$/)
-  assert.equal(instanceAddress('shop', 0), a)
-  assert.notEqual(instanceAddress('shop', 1), a)
-  assert.notEqual(instanceAddress('shop-worker', 0), a)
-  assert.notEqual(instanceAddress('shop', 0, 1), a)
+  assert.equal(instanceAddress('shop', 'web', 0), a)
+  assert.notEqual(instanceAddress('shop', 'web', 1), a)
+  assert.notEqual(instanceAddress('shop', 'worker', 0), a)
+  assert.notEqual(instanceAddress('shop-worker', 'web', 0), a)
+  assert.notEqual(instanceAddress('shop', 'web', 0, 1), a)
   assert.equal(proxyAddress(2), '172.19.0.2')
   assert.equal(proxyAddress(300), '172.19.1.44')
   assert.match(hostsFile(a, '172.19.0.2', '148e21dad76789'), new RegExp(`^${a}\\tfly-local-6pn$`, 'm'))
