@@ -28,7 +28,17 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
   doc.setIn(['jobs', 'changes', 'steps', 1, 'with', 'filters'], blockLiteral(doc, filtersText(filters)))
   doc.setIn(['jobs', 'changes', 'steps', 2, 'run'], blockLiteral(doc, planScript(plan)))
 
-  const gates = plan.splitCheck ? ['changes', 'check', 'test'] : ['changes', 'test']
+  const gates = [...(plan.splitCheck ? ['changes', 'check', 'test'] : ['changes', 'test']), ...(plan.buildOnce ? ['build'] : [])]
+  const image = plan.buildOnce ? ' --image ${{ needs.build.outputs.image }}' : ''
+  if (plan.buildOnce) {
+    doc.setIn(['jobs', 'build', 'needs'], doc.createNode(gates.filter((g) => g !== 'build'), {flow: true}))
+    doc.setIn(['jobs', 'build', 'steps', 1, 'with', 'version'], plan.flyctlVersion)
+    const step = doc.getIn(['jobs', 'build', 'steps', 2]) as YAMLMap
+    step.set('run', blockLiteral(doc, [
+      `flyctl deploy --build-only --push --remote-only -c ${plan.buildOnce.config} --image-label "$LABEL"`,
+      `echo "image=registry.fly.io/${plan.buildOnce.app}:$LABEL" >> "$GITHUB_OUTPUT"`, ''].join('\n')))
+    if (plan.workdir !== '') step.set('working-directory', plan.workdir)
+  } else jobs.delete('build')
   const deploySteps = (job: string, command: string, token: string): void => {
     doc.setIn(['jobs', job, 'steps', 1, 'with', 'version'], plan.flyctlVersion)
     const step = doc.getIn(['jobs', job, 'steps', 2]) as YAMLMap
@@ -39,11 +49,11 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
   if (plan.release) {
     doc.setIn(['jobs', 'release', 'needs'], doc.createNode(gates, {flow: true}))
     doc.setIn(['jobs', 'release', 'concurrency', 'group'], `fly-deploy-${plan.release.name}`)
-    deploySteps('release', `flyctl deploy --remote-only -c ${plan.release.config}`, `\${{ secrets.${plan.release.token} }}`)
+    deploySteps('release', `flyctl deploy --remote-only -c ${plan.release.config}${image}`, `\${{ secrets.${plan.release.token} }}`)
   } else jobs.delete('release')
   if (plan.apps.length > 0) {
     doc.setIn(['jobs', 'deploy', 'needs'], doc.createNode(plan.release ? [...gates, 'release'] : gates, {flow: true}))
-    deploySteps('deploy', 'flyctl deploy --remote-only -c ${{ matrix.config }}', plan.tokenPerApp ? '${{ secrets[matrix.token] }}' : '${{ secrets.FLY_API_TOKEN }}')
+    deploySteps('deploy', `flyctl deploy --remote-only -c \${{ matrix.config }}${image}`, plan.tokenPerApp ? '${{ secrets[matrix.token] }}' : '${{ secrets.FLY_API_TOKEN }}')
   } else jobs.delete('deploy')
   stripFillComments(doc)
   spaceEntries(jobs)
@@ -84,6 +94,7 @@ function planScript(plan: CiPlan): string {
     ...plan.apps.map((a) => `if changed ${a.name}; then apps+=('${entry(a)}'); fi`),
     'echo "release=$release" >> "$GITHUB_OUTPUT"',
     'echo "apps=[$(IFS=,; echo "${apps[*]}")]" >> "$GITHUB_OUTPUT"',
+    ...(plan.buildOnce ? ['if [ "$release" = true ] || [ ${#apps[@]} -gt 0 ]; then echo "build=true" >> "$GITHUB_OUTPUT"; fi'] : []),
     '',
   ].join('\n')
 }

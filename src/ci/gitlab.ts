@@ -15,23 +15,31 @@ export async function renderGitlab(plan: CiPlan, templates: string): Promise<str
     doc.setIn([key, 'script'], node)
   }
   if (plan.splitCheck) script('check', `${plan.flotilla} ${plan.splitCheck}`)
-  else {
-    doc.delete('check')
-    doc.setIn(['stages'], doc.createNode(['test', 'release', 'deploy'], {flow: true}))
-  }
+  else doc.delete('check')
+  const stages = [...(plan.splitCheck ? ['check'] : []), 'test', ...(plan.buildOnce ? ['build'] : []), 'release', 'deploy']
+  doc.setIn(['stages'], doc.createNode(stages, {flow: true}))
   script('test', `${plan.flotilla} exec -- ${plan.test}`)
+  const rules = (paths: string[]): unknown[] => [
+    {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DEPLOY_ALL == "true"'},
+    {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', changes: [...new Set([...paths, ...plan.shared])]},
+  ]
+  // Built once (stage build) when every app deploys the same image; the label is the pipeline's.
+  const label = '$CI_COMMIT_SHA-$CI_PIPELINE_ID'
+  const image = plan.buildOnce ? ` --image registry.fly.io/${plan.buildOnce.app}:${label}` : ''
   const job = (app: CiApp, stage: string): unknown => doc.createNode({
     extends: '.fly-deploy',
     stage,
     resource_group: `fly-${app.name}`,
     ...(plan.tokenPerApp ? {variables: {FLY_API_TOKEN: `$${app.token}`}} : {}),
-    rules: [
-      {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $DEPLOY_ALL == "true"'},
-      {if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"', changes: [...app.paths, ...plan.shared]},
-    ],
-    script: [...cd, `flyctl deploy --remote-only -c ${app.config}`],
+    rules: rules(app.paths),
+    script: [...cd, `flyctl deploy --remote-only -c ${app.config}${image}`],
   })
   const root = doc.contents as YAMLMap
+  const all = [...(plan.release ? [plan.release] : []), ...plan.apps]
+  if (plan.buildOnce) {
+    root.add(doc.createPair('build', doc.createNode({extends: '.fly-deploy', stage: 'build', rules: rules(all.flatMap((a) => a.paths)),
+      script: [...cd, `flyctl deploy --build-only --push --remote-only -c ${plan.buildOnce.config} --image-label "${label}"`]})))
+  }
   if (plan.release) root.add(doc.createPair(`deploy:${plan.release.name}`, job(plan.release, 'release')))
   for (const app of plan.apps) root.add(doc.createPair(`deploy:${app.name}`, job(app, 'deploy')))
   for (const key of ['check', 'test']) {

@@ -46,6 +46,8 @@ export interface CiPlan {
   install?: string
   flotilla: string
   release?: CiApp
+  /** Every app deploys the same image: built once with this app's config, then `--image`. */
+  buildOnce?: {app: string; config: string; token: string}
   apps: CiApp[]
   /** Changes here redeploy every app. */
   shared: string[]
@@ -68,18 +70,26 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
   const out = resolve(options.out ?? join(root, options.provider === 'github' ? '.github/workflows/fly-deploy.yml' : '.gitlab-ci.yml'))
   const warnings: string[] = []
   const apps: (CiApp & {releaseCommand?: string})[] = []
+  const builds = new Set<string>()
   for (const app of workspace.apps) {
     const configPath = resolve(workspace.dir, app.config)
     const config = parseToml(await readFile(configPath).catch((error: Error) => {
       throw new FlotillaError('E_READ', `cannot read ${app.config} (app ${app.name}): ${error.message}`)
     }), configPath) as {build?: {image?: string; dockerfile?: string; ignorefile?: string; builder?: string}; deploy?: {release_command?: string}}
     const paths = [rel(configPath), ...(await buildInputs(config.build ?? {}, dirname(configPath), workspace.dir, rel, warnings, app.name))]
+    builds.add(buildIdentity(config.build ?? {}, dirname(configPath), workspace.dir))
     const token = options.tokenPerApp ? `FLY_API_TOKEN_${app.name.toUpperCase().replaceAll('-', '_')}` : 'FLY_API_TOKEN'
     apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], token, ...(config.deploy?.release_command ? {releaseCommand: config.deploy.release_command} : {})})
   }
   const owners = apps.filter((a) => a.releaseCommand)
   if (owners.length > 1) warnings.push(`${owners.map((a) => a.name).join(', ')} all have a release_command: ${owners[0]?.name} deploys first, the others with the rest`)
   const release = owners[0]
+  // Every app builds the same image (the usual result of a split): build it once and deploy it to
+  // each (hover's workflow does this by hand). Not with per-app tokens: one app's deploy token
+  // is not known to reach another app's registry repository.
+  const first = release ?? apps[0]
+  const buildOnce = apps.length > 1 && builds.size === 1 && !builds.has('image') && !options.tokenPerApp && first
+    ? {app: first.name, config: first.config, token: first.token} : undefined
   const test = options.test ?? (await defaultTest(workspace.dir, root))
   const lockfile = await exists(join(root, 'package-lock.json'))
   const hasFlotilla = lockfile && /"flotilla"\s*:/.test(await readFile(join(root, 'package.json'), 'utf8').catch(() => ''))
@@ -88,6 +98,7 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
     ...(lockfile ? {install: 'npm ci'} : {}),
     flotilla: hasFlotilla ? 'npx flotilla' : `npx --yes flotilla@${flotillaVersion}`,
     ...(release ? {release: strip(release)} : {}),
+    ...(buildOnce ? {buildOnce} : {}),
     apps: apps.filter((a) => a !== release).map(strip),
     shared: [rel(found.path), rel(out)],
     flyctlVersion: options.flyctlVersion, branch: options.branch, tokenPerApp: options.tokenPerApp ?? false, regenerate: invocation, warnings,
@@ -102,6 +113,14 @@ function splitArguments(source: string): string {
 
 function strip(app: CiApp & {releaseCommand?: string}): CiApp {
   return {name: app.name, config: app.config, paths: app.paths, token: app.token}
+}
+
+/** What decides an app's image: the same for two apps means one build serves both. */
+function buildIdentity(build: {image?: string; dockerfile?: string; [key: string]: unknown}, configDir: string, context: string): string {
+  if (build.image) return 'image'
+  const {dockerfile, ignorefile, ...rest} = build
+  const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)))
+  return JSON.stringify([dockerfile ? resolve(configDir, dockerfile) : join(context, 'Dockerfile'), ignorefile ? resolve(configDir, ignorefile as string) : '', sorted])
 }
 
 /**

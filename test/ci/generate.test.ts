@@ -156,6 +156,30 @@ test('--token-per-app: each deploy reads its own app-scoped secret', async (t) =
   assert.deepEqual(gitlab['deploy:shop-worker']!.variables, {FLY_API_TOKEN: '$FLY_API_TOKEN_SHOP_WORKER'})
 })
 
+test('apps that build the same image: built once, deployed to each with --image (not with per-app tokens)', async (t) => {
+  const dir = await repository(t)
+  await writeFile(join(dir, 'fly.worker.toml'), 'app = "shop-worker"\n[processes]\nworker = "node worker.js"\n')
+  await writeFile(join(dir, 'fly.proxy.toml'), 'app = "shop-proxy"\n[processes]\nproxy = "node proxy.js"\n')
+  const {content} = await generateCi(options(dir, 'github'), 'x')
+  assert.equal(await yamllint(content), '')
+  const github = parse(content) as Workflow
+  assert.equal(schemas.github(github), true, JSON.stringify(schemas.github.errors))
+  const {jobs} = github
+  assert.deepEqual(jobs.build!.needs, ['changes', 'check', 'test'])
+  assert.match(jobs.build!.steps!.at(-1)!.run as string, /^flyctl deploy --build-only --push --remote-only -c fly\.web\.toml --image-label "\$LABEL"\necho "image=registry\.fly\.io\/shop:\$LABEL" >> "\$GITHUB_OUTPUT"\n$/)
+  assert.deepEqual(jobs.release!.needs, ['changes', 'check', 'test', 'build'])
+  assert.equal(jobs.release!.steps!.at(-1)!.run, 'flyctl deploy --remote-only -c fly.web.toml --image ${{ needs.build.outputs.image }}')
+  assert.equal(jobs.deploy!.steps!.at(-1)!.run, 'flyctl deploy --remote-only -c ${{ matrix.config }} --image ${{ needs.build.outputs.image }}')
+  assert.match((jobs.changes!.steps![2] as {run: string}).run, /then echo "build=true" >> "\$GITHUB_OUTPUT"; fi/)
+  const gitlab = parse((await generateCi(options(dir, 'gitlab'), 'x')).content) as Record<string, {stage?: string; script?: string[]}>
+  assert.equal(schemas.gitlab(gitlab), true, JSON.stringify(schemas.gitlab.errors))
+  assert.deepEqual(gitlab.stages, ['check', 'test', 'build', 'release', 'deploy'] as never)
+  assert.equal(gitlab.build!.stage, 'build')
+  assert.deepEqual(gitlab['deploy:shop-api']!.script, ['flyctl deploy --remote-only -c fly.api.toml --image registry.fly.io/shop:$CI_COMMIT_SHA-$CI_PIPELINE_ID'])
+  const perApp = parse((await generateCi(options(dir, 'github', {tokenPerApp: true}), 'x')).content) as Workflow
+  assert.equal(perApp.jobs.build, undefined)
+})
+
 test('Dockerfile build inputs: COPY/ADD sources, not --from copies or URLs; "." means the whole context', () => {
   assert.deepEqual(dockerfileSources('FROM x\nCOPY a b/ ./dst/\nADD ["c d", "/e"]\nADD https://x/y /z\nCOPY --from=0 /a /b\ncopy ./f/ /g\n'), ['a', 'b', 'c d', 'f'])
   assert.equal(dockerfileSources('FROM x\nCOPY . .\n'), undefined)
