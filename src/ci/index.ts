@@ -17,6 +17,8 @@ export interface CiReport {
   /** false when the file already held exactly these bytes. */
   written: boolean
   release?: string
+  /** The app whose config builds the one image every app deploys. */
+  buildOnce?: string
   apps: {name: string; config: string; paths: string[]; token: string}[]
   shared: string[]
   warnings: string[]
@@ -45,6 +47,7 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
   return {
     provider: plan.provider, file: plan.out, written: existing !== content,
     ...(plan.release ? {release: plan.release.name} : {}),
+    ...(plan.buildOnce ? {buildOnce: plan.buildOnce.app} : {}),
     apps: all, shared: plan.shared, warnings: plan.warnings,
     steps: [
       ...all.map((a) => `fly apps create ${a.name}   # once, if it does not exist yet`),

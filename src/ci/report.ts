@@ -4,6 +4,7 @@ import type {CiReport} from './index.js'
 
 export function renderCiReport(report: CiReport, cwd = process.cwd()): string {
   const out = [`${report.written ? 'Wrote' : 'Unchanged:'} ${relative(cwd, report.file) || report.file} (${report.provider}).`, '']
+  if (report.buildOnce) out.push(`Builds the image once (with ${report.buildOnce}'s config) and deploys it to every app.`)
   if (report.release) out.push(`Deploys ${report.release} first (it owns release_command), then the others in parallel.`)
   out.push(styleText('bold', 'Path filters (a change here redeploys the app):'))
   for (const app of report.apps) out.push(`  ${app.name}: ${app.paths.join(' ')}`)
