@@ -72,6 +72,16 @@ function harness(tool: string, args: string[], env: NodeJS.ProcessEnv): Row[] {
   return output.trim().split('\n').map((line) => JSON.parse(line) as Row)
 }
 
+/**
+ * Runs each tool `reps` times, one run of each tool in turn, so that load from anything else on
+ * the machine weighs on every tool alike rather than on whichever ran while it peaked.
+ */
+function interleaved(tools: string[], args: string[], count: number): Map<string, Row[]> {
+  const rows = new Map(tools.map((tool) => [tool, [] as Row[]]))
+  for (let rep = 0; rep < count; rep++) for (const tool of tools) rows.get(tool)!.push(...harness(tool, [...args, '--reps', '1'], env))
+  return rows
+}
+
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
@@ -90,8 +100,7 @@ console.log(`flotilla supervisor benchmark: Node ${process.version}, ${available
 if (!concurrently) console.log('(concurrently could not be installed: that anchor is skipped)')
 
 // 1. Throughput: 2 × `seq 1 200000`, output to /dev/null, wall time until the manager exits.
-const throughput = new Map<string, Row[]>()
-for (const tool of ['cat', 'flotilla', ...anchors]) throughput.set(tool, harness(tool, ['exit', '--reps', String(reps), ...timeout], env))
+const throughput = interleaved(['cat', 'flotilla', ...anchors], ['exit', ...timeout], reps)
 const wall = (tool: string) => median(throughput.get(tool)!.filter((r) => !r.error).map((r) => r.wall_s!))
 const rss = (rows: Row[]) => Math.max(...rows.map((r) => r.peak_rss_tree_mb))
 console.log('\nThroughput, 2 × 200 000 lines (target: ≤ 2× cat, RSS ≤ 80 MB)')
@@ -110,9 +119,10 @@ console.log('\nStart of 20 processes, then shutdown (targets: running ≤ 0.3 s;
 const w2 = [14, 12, 10, 14, 10, 14, 10]
 console.log(pad(['tool', 'all running', 'flotilla ÷', 'Ctrl-C → exit', 'orphans', 'SIGTERM → exit', 'orphans'], w2))
 const started = new Map<string, {ready: number; ctrlc: number; term: number; orphans: [number, number]}>()
+const byCtrlC = interleaved(['flotilla', ...anchors], ['start', '--stop', 'ctrlc', ...timeout], reps)
+const byTerm = interleaved(['flotilla', ...anchors], ['start', '--stop', 'term', ...timeout], Math.max(1, Math.floor(reps / 2)))
 for (const tool of ['flotilla', ...anchors]) {
-  const ctrlc = harness(tool, ['start', '--stop', 'ctrlc', '--reps', String(reps), ...timeout], env)
-  const term = harness(tool, ['start', '--stop', 'term', '--reps', String(Math.max(1, Math.floor(reps / 2))), ...timeout], env)
+  const [ctrlc, term] = [byCtrlC.get(tool)!, byTerm.get(tool)!]
   const orphans = (rows: Row[]) => Math.max(...rows.map((r) => r.orphans?.length ?? 0))
   started.set(tool, {ready: median([...ctrlc, ...term].map((r) => r.ready_s ?? Number.NaN)),
     ctrlc: median(ctrlc.map((r) => r.shutdown_s ?? Number.NaN)), term: median(term.map((r) => r.shutdown_s ?? Number.NaN)),
