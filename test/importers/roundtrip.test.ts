@@ -39,7 +39,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /** Waits (bounded) until every file exists (each is written whole, by rename), then returns their contents. */
 async function outputs(files: string[]): Promise<string[]> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     const contents = await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')))
     if (contents.every((c) => c.endsWith('\n'))) return contents
     await sleep(50)
