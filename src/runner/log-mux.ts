@@ -95,7 +95,7 @@ export class LineSplitter {
         if (runStart < start) this.emit(whole.toString('utf8', runStart, start), false)
         let pos = start
         while (nl - pos + 1 > max) {
-          const cut = charBoundary(whole, pos + max)
+          const cut = Math.max(pos + 1, charBoundary(whole, pos + max))
           this.emit(whole.toString('utf8', pos, cut) + '\n', true)
           pos = cut
         }
@@ -110,7 +110,7 @@ export class LineSplitter {
   /** Emits the first `bytes` (fewer, to end on a character boundary) of the carry as a piece. */
   #flushPiece(bytes: number): void {
     const all = Buffer.concat(this.#carry)
-    const cut = charBoundary(all, Math.min(bytes, all.length))
+    const cut = bytes < all.length ? charBoundary(all, bytes) : completeLength(all)
     if (cut === 0) return // an incomplete character only: wait for the rest
     this.emit(all.toString('utf8', 0, cut) + '\n', true)
     const rest = all.subarray(cut)
@@ -142,6 +142,17 @@ function charBoundary(buf: Buffer, end: number): number {
   if (end >= buf.length) return buf.length
   for (let cut = end; cut > 0 && cut >= end - 3; cut--) if ((buf[cut]! & 0xc0) !== 0x80) return cut
   return end
+}
+
+/** Length of `buf` without a UTF-8 sequence cut off at its end (the rest is still on its way). */
+function completeLength(buf: Buffer): number {
+  for (let i = buf.length - 1; i >= 0 && i >= buf.length - 4; i--) {
+    const byte = buf[i]!
+    if ((byte & 0xc0) === 0x80) continue
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1
+    return i + length <= buf.length ? buf.length : i
+  }
+  return buf.length
 }
 
 interface Batch {

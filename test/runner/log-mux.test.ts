@@ -33,13 +33,14 @@ test('a line over the cap is cut into partial pieces on character boundaries, lo
   assert.equal(pieces.at(-1)!.text, 'next\n')
 })
 
-test('a line left unfinished (a prompt) is shown after the idle delay, marked partial', async () => {
+test('a line left unfinished (a prompt) is shown after the idle delay, marked partial, whole characters only', async () => {
   const out: {text: string; partial: boolean}[] = []
   const splitter = new LineSplitter((text, partial) => out.push({text, partial}), {maxLineBytes: 1024, idleFlushMs: 20})
-  splitter.push(Buffer.from('Password: '))
+  const euro = Buffer.from('€') // 3 bytes: the idle flush must not cut it
+  splitter.push(Buffer.concat([Buffer.from('Price: '), euro.subarray(0, 2)]))
   await new Promise((resolve) => setTimeout(resolve, 100))
-  splitter.push(Buffer.from('ok\n'))
-  assert.deepEqual(out, [{text: 'Password: \n', partial: true}, {text: 'ok\n', partial: false}])
+  splitter.push(Buffer.concat([euro.subarray(2), Buffer.from('5\n')]))
+  assert.deepEqual(out, [{text: 'Price: \n', partial: true}, {text: '€5\n', partial: false}])
 })
 
 const web = {key: 'shop[web].0', app: 'shop', group: 'web', index: 0}
