@@ -86,10 +86,12 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (!existing) report.steps.push(`fly apps create ${app}`)
     report.steps.push(...split.steps)
   }
-  warnLocalPeers(plan, report, options.to === 'apps' ? (group) => `${report.apps.find((a) => a.groups.includes(group))?.name}.internal` : (group) => `${group}.process.${app}.internal`)
+  const appOf = (group: string): string => report.apps.find((a) => a.groups.includes(group))?.name ?? app
+  warnLocalPeers(plan, report, (group) => (options.to === 'apps' ? `${appOf(group)}.internal` : `${group}.process.${app}.internal`))
   for (const group of plan.groups) {
-    if (group.count && group.count > 1) report.steps.push(`fly scale count ${group.name}=${group.count}${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}`)
-    if (group.autostart === false) report.steps.push(`fly scale count ${group.name}=0${options.to === 'apps' ? ` -a ${report.apps.find((a) => a.groups.includes(group.name))?.name}` : ''}   # autostart=false`)
+    const scale = (count: number): string => `fly scale count ${group.name}=${count}${options.to === 'apps' ? ` -a ${appOf(group.name)}` : ''}`
+    if (group.count && group.count > 1) report.steps.push(scale(group.count))
+    if (group.autostart === false) report.steps.push(`${scale(0)}   # autostart=false`)
   }
   await mkdir(dirname(configPath), {recursive: true})
   await writeFilesAtomic(files)
