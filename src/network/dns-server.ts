@@ -5,6 +5,7 @@
  * timeout is closed (dnsmasq keeps those open; see dns-registry.md §1.3).
  */
 import {createSocket, type Socket as UdpSocket} from 'node:dgram'
+import type {LookupOneOptions} from 'node:dns'
 import {createServer, isIPv6, type Server, type Socket} from 'node:net'
 import {ExitCode, FlotillaError} from '../errors.js'
 import {Forwarder, parseHostPort, systemResolvers, type Upstream} from './dns-forwarder.js'
@@ -126,9 +127,17 @@ async function upstreamsFor(forward: DnsServerOptions['forward']): Promise<Upstr
 
 function ignore(): void {}
 
+/**
+ * Replies go to the sender's address, always an IP literal: skip dgram's default dns.lookup
+ * (a lookup call and a process.nextTick per reply) and hand the literal straight back.
+ */
+function literalLookup(address: string, options: LookupOneOptions | number, callback: (error: null, address: string, family: number) => void): void {
+  callback(null, address, isIPv6(address) ? 6 : 4) // Node 20 passes the family as a number; @types/node an options object
+}
+
 async function listen(address: string, port: number): Promise<Listener> {
   const v6 = isIPv6(address)
-  const udp = createSocket({type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, recvBufferSize: 1 << 20})
+  const udp = createSocket({type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, recvBufferSize: 1 << 20, lookup: literalLookup})
   const tcp = createServer({noDelay: true})
   tcp.maxConnections = MAX_TCP_CONNECTIONS
   try {
