@@ -14,6 +14,9 @@ export const PREFIX_6PN = 48
 export const BRIDGE_V4 = '172.19.0.1'
 export const PREFIX_V4 = 16
 const NET_HOST = 'fdaa:0:1:a7b:1'
+/** The egress proxy, on the bridge: HTTP_PROXY inside points here. */
+export const EGRESS_PROXY_PORT = 3128
+const EGRESS_PROXY_URL = `http://${BRIDGE_V4}:${EGRESS_PROXY_PORT}`
 
 /**
  * The 6PN address of instance `index` of process group `group` of `app`, derived from them so it
@@ -45,3 +48,10 @@ export function hostsFile(ip6: string, ip4: string, machineId: string): string {
 }
 
 export const resolvConf = `nameserver ${RESOLVER}\n`
+
+/** The env that sends HTTP clients inside through the egress proxy, except for private names. */
+export function proxyEnv(): Record<string, string> {
+  const noProxy = 'localhost,127.0.0.1,::1,.internal,fly-local-6pn,fdaa::/16'
+  return {HTTP_PROXY: EGRESS_PROXY_URL, HTTPS_PROXY: EGRESS_PROXY_URL, http_proxy: EGRESS_PROXY_URL, https_proxy: EGRESS_PROXY_URL,
+    NO_PROXY: noProxy, no_proxy: noProxy}
+}

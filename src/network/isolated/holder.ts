@@ -3,8 +3,8 @@
  * `unshare --user --map-user=<self> --keep-caps --net --mount -- node holder.js DIR TOOLS`. In
  * its namespaces it owns the bridge (the 6PN of the session), one child net+mount+uts namespace
  * per instance (held open by a tiny `sh` waiting on a pipe from here), the resolver at
- * `fdaa::3:53` (relayed to the host's `.internal` server through the IPC channel), and the
- * proxy side of port forwards. When the IPC channel closes (`up` exited, even by SIGKILL) it
+ * `fdaa::3:53` (relayed to the host's `.internal` server through the IPC channel), the
+ * proxy side of port forwards, and the egress proxy (egress-proxy.ts). When the IPC channel closes (`up` exited, even by SIGKILL) it
  * kills what it started and exits; the kernel then drops the namespaces, bridge and veths.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
@@ -14,7 +14,8 @@ import {rm, writeFile} from 'node:fs/promises'
 import {connect, createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
-import {BRIDGE_6PN, BRIDGE_V4, PREFIX_6PN, PREFIX_V4, RESOLVER, resolvConf} from './addresses.js'
+import {BRIDGE_6PN, BRIDGE_V4, EGRESS_PROXY_PORT, PREFIX_6PN, PREFIX_V4, RESOLVER, resolvConf} from './addresses.js'
+import {serveEgressProxy} from './egress-proxy.js'
 import type {AttachSpec, ForwardTarget, HolderMessage, HolderTools, HostMessage} from './protocol.js'
 
 const [dir = '', toolsJson = '{}'] = process.argv.slice(2)
@@ -56,7 +57,7 @@ async function setUp(): Promise<void> {
   // A tmpfs seen only in these mount namespaces: the per-instance files vanish with them.
   await run(tools.mount, ['-t', 'tmpfs', '-o', 'mode=0755,size=1m', 'flotilla-net', dir])
   await writeFile(join(dir, 'resolv.conf'), resolvConf)
-  await Promise.all([serveDnsUdp(), serveDnsTcp()])
+  await Promise.all([serveDnsUdp(), serveDnsTcp(), serveEgressProxy(BRIDGE_V4, EGRESS_PROXY_PORT, dialFromHost)])
 }
 
 // Runs inside the instance's fresh namespaces: prints its pid, waits until the holder has moved
@@ -179,6 +180,15 @@ async function serveDnsTcp(): Promise<void> {
   await once(server, 'listening')
 }
 
+let nextDial = 0
+const pendingDials = new Map<number, {resolve(socket: Socket): void; reject(error: Error): void}>()
+
+function dialFromHost(host: string, port: number): Promise<Socket> {
+  const id = nextDial++
+  send({t: 'dial', id, host, port})
+  return new Promise((resolve, reject) => pendingDials.set(id, {resolve, reject}))
+}
+
 function shutDown(): void {
   for (const ns of namespaces.values()) ns.pause.kill('SIGKILL')
   process.exit(0)
@@ -199,6 +209,13 @@ process.on('message', (message: HostMessage, handle?: Socket) => {
     case 'forward':
       if (handle) relay(handle, message.targets)
       break
+    case 'dialed': {
+      const dial = pendingDials.get(message.id)
+      pendingDials.delete(message.id)
+      if (handle) dial?.resolve(handle)
+      else dial?.reject(new Error(message.error ?? 'could not connect'))
+      break
+    }
     case 'dns-reply':
       pendingQueries.get(message.id)?.(Buffer.from(message.data, 'base64'))
       pendingQueries.delete(message.id)

@@ -8,13 +8,13 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 import {randomInt} from 'node:crypto'
 import {mkdir, readFile, rmdir} from 'node:fs/promises'
-import {createServer, type Server, type Socket} from 'node:net'
+import {connect, createServer, type Server, type Socket} from 'node:net'
 import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {FlotillaError, ExitCode} from '../../errors.js'
 import {ENV_DNS, formatHostPort} from '../resolver.js'
 import type {InstanceNetwork, InstanceNetworkRequest, NetworkMode, NetworkModeOptions, PortForward} from '../network-mode.js'
-import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress} from './addresses.js'
+import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress, proxyEnv} from './addresses.js'
 import {queryUpstream, type DnsUpstream} from './dns-upstream.js'
 import {parseProcNet, readListeners} from './listeners.js'
 import type {HolderMessage, HostMessage} from './protocol.js'
@@ -31,6 +31,7 @@ export interface IsolatedNetworkOptions extends NetworkModeOptions {
 
 const START_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 10_000
+const DIAL_TIMEOUT_MS = 15_000
 
 function unavailable(message: string, cause?: unknown): FlotillaError {
   return new FlotillaError('E_ISOLATED_UNAVAILABLE', `isolated network: ${message}`, ExitCode.runtime, cause === undefined ? undefined : {cause})
@@ -131,8 +132,9 @@ class IsolatedNetwork implements NetworkMode {
     const {nsenter, setpriv} = this.tools
     const network: InstanceNetwork = {
       ip,
-      // For the Node preload if `up` sets it: inside, the resolver is fdaa::3, not the host's loopback.
-      env: {[ENV_DNS]: formatHostPort(RESOLVER, 53)},
+      // FLOTILLA_DNS for the Node preload if `up` sets it: inside, the resolver is fdaa::3, not
+      // the host's loopback. The proxy variables are the only way out (egress-proxy.ts).
+      env: {[ENV_DNS]: formatHostPort(RESOLVER, 53), ...proxyEnv()},
       // setpriv: the process dies with its supervisor, so a SIGKILLed `up` leaves no one behind
       // holding the namespace. --wd=.: entering a mount namespace would otherwise cd to /.
       wrap: (argv) => [setpriv, '--pdeathsig', 'KILL', '--', nsenter, '--preserve-credentials', '--user', '--mount', '--net', '--uts',
@@ -215,11 +217,27 @@ class IsolatedNetwork implements NetworkMode {
     if (message.t === 'reply') {
       this.pending.get(message.id)?.resolve(message)
       this.pending.delete(message.id)
+    } else if (message.t === 'dial') {
+      this.dial(message.id, message.host, message.port)
     } else if (message.t === 'dns') {
       void this.dnsUpstream().then((upstream) => queryUpstream(upstream, Buffer.from(message.data, 'base64'), message.tcp)).then((answer) => {
         if (this.holder.connected) this.holder.send({t: 'dns-reply', id: message.id, data: answer.toString('base64')} satisfies HostMessage)
       })
     }
+  }
+
+  /** Opens a connection for the egress proxy and hands it to the holder, unread. */
+  private dial(id: number, host: string, port: number): void {
+    const socket = connect({host, port, timeout: DIAL_TIMEOUT_MS})
+    socket.pause() // nothing read here: a server that speaks first must be heard by the client
+    const fail = (why: string) => (socket.destroy(), this.holder.connected && this.holder.send({t: 'dialed', id, error: why} satisfies HostMessage))
+    socket.once('timeout', () => fail('timed out'))
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message))
+    socket.once('connect', () => {
+      socket.setTimeout(0)
+      if (!this.holder.connected) return void socket.destroy()
+      this.holder.send({t: 'dialed', id} satisfies HostMessage, socket, (error) => error && socket.destroy())
+    })
   }
 
   private async dnsUpstream(): Promise<DnsUpstream | undefined> {

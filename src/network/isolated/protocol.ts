@@ -27,6 +27,8 @@ export type HostMessage =
   /** Sent with the accepted client socket as handle; targets in the order to try. */
   | {t: 'forward'; targets: ForwardTarget[]}
   | {t: 'dns-reply'; id: number; data: string}
+  /** Sent with the connected socket as handle, or with the reason it could not connect. */
+  | {t: 'dialed'; id: number; error?: string}
 
 export type HolderMessage =
   | {t: 'ready'}
@@ -34,6 +36,8 @@ export type HolderMessage =
   | {t: 'reply'; id: number; pid?: number; error?: string}
   /** A DNS query (base64) from inside, to relay to the `.internal` server on the host. */
   | {t: 'dns'; id: number; tcp: boolean; data: string}
+  /** A connection out to the world for the egress proxy, to open from the host. */
+  | {t: 'dial'; id: number; host: string; port: number}
 
 /** Paths of the tools the holder runs, resolved on the host (sbin is not always on PATH). */
 export type HolderTools = Pick<ToolPaths, 'hostname' | 'ip' | 'mount' | 'unshare'>

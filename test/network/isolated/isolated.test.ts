@@ -5,7 +5,8 @@ import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {mkdtemp, readdir, readFile, readlink, rm} from 'node:fs/promises'
-import {connect} from 'node:net'
+import {createServer as createHttpServer} from 'node:http'
+import {connect, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -139,6 +140,30 @@ describe('isolated network', {skip}, () => {
     await once(open, 'data')
     await echo.close()
     await assert.rejects(exchange(echo.hostPort, Buffer.from('late')), {code: 'ECONNREFUSED'})
+  })
+
+  test('outbound connections go through the egress proxy to what the host can reach', async (t) => {
+    // 127.0.0.2 is the host's own here: inside an instance the same address is its loopback.
+    const web = createHttpServer((req, res) => res.end(`host saw ${req.method} ${req.url}`))
+    const banner = createServer((socket) => socket.end('220 speaks first\n'))
+    for (const server of [web, banner]) {
+      server.listen(0, '127.0.0.2')
+      await once(server, 'listening')
+      t.after(() => server.close())
+    }
+    const [webPort, bannerPort] = [web, banner].map((s) => (s.address() as {port: number}).port)
+    const curl = (...args: string[]) => runIn(alpha, ['curl', '-sS', '--max-time', '5', ...args])
+    const plain = await curl(`http://127.0.0.2:${webPort}/plain?q=1`)
+    assert.equal(plain.stdout, 'host saw GET /plain?q=1', plain.stderr)
+    assert.equal((await curl('--proxytunnel', `http://127.0.0.2:${webPort}/tunnel`)).stdout, 'host saw GET /tunnel')
+    assert.match((await curl('--noproxy', '*', `http://127.0.0.2:${webPort}/`)).stderr, /Couldn't connect|refused/i, 'no way out but the proxy')
+    const refused = await curl('-w', '%{http_code}', `http://127.0.0.2:1/`)
+    assert.match(refused.stdout, /flotilla egress proxy: 127\.0\.0\.2:1: ECONNREFUSED\n502$/)
+    // A server that speaks first is heard: nothing was read before the socket was handed over.
+    const tunnel = await runIn(alpha, [process.execPath, '-e', `
+      const s = require('node:net').connect(3128, '172.19.0.1', () => s.write('CONNECT 127.0.0.2:${bannerPort} HTTP/1.1\\r\\n\\r\\n'))
+      let got = ''; s.on('data', (d) => (got += d)).on('end', () => console.log(JSON.stringify(got)))`])
+    assert.equal(JSON.parse(tunnel.stdout), 'HTTP/1.1 200 Connection Established\r\n\r\n220 speaks first\n', tunnel.stderr)
   })
 
   test('a failed attach is undone; release tears an instance down', async () => {
