@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {ExitCode} from '../src/errors.js'
 import type {SessionStatus} from '../src/runner/index.js'
 import {BaseCommand} from '../src/ui/base-command.js'
-import {planOptions, runFlags} from '../src/ui/up-flags.js'
+import {networkFlag, planOptions, runFlags} from '../src/ui/up-flags.js'
 
 export default class Up extends BaseCommand {
   static override summary = 'Run every app of the workspace locally, the way Fly runs them, with .internal DNS.'
@@ -10,6 +10,7 @@ export default class Up extends BaseCommand {
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --detach --wait', '<%= config.bin %> <%= command.id %> --only web --scale worker=3']
   static override flags = {
     ...runFlags,
+    network: networkFlag,
     detach: Flags.boolean({default: false, description: 'run in the background; return once started (healthy with --wait)'}),
     wait: Flags.boolean({default: false, description: 'consider the apps up only when their health checks pass'}),
     timestamps: Flags.boolean({default: false, description: 'prefix log lines with the time'}),

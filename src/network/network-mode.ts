@@ -3,8 +3,6 @@
  * Two implementations plug in here: loopback (each instance its own 127.0.0.x, this module's
  * sibling loopback.ts) and isolated (a network namespace per instance, src/network/isolated).
  */
-import {FlotillaError, ExitCode} from '../errors.js'
-
 export type NetworkKind = 'loopback' | 'isolated'
 
 export interface InstanceNetworkRequest {
@@ -41,24 +39,27 @@ export interface NetworkMode {
   close(): Promise<void>
 }
 
+export interface DnsAddress {
+  address: string
+  port: number
+}
+
 export interface NetworkModeOptions {
   /** The session's state directory (`.flotilla/`), for files a mode needs to keep. */
   sessionDir: string
+  /**
+   * The session's `.internal` DNS server, for a mode whose instances cannot reach the host's
+   * loopback (isolated: its resolver relays there). Asked per query: the server may start later.
+   */
+  dnsUpstream?: DnsAddress | (() => DnsAddress | undefined)
 }
 
-/** Creates the network for one session; isolated mode is loaded only when asked for. */
+/** Creates the network for one session; each mode's code is loaded only when asked for. */
 export async function createNetworkMode(kind: NetworkKind, opts: NetworkModeOptions): Promise<NetworkMode> {
   if (kind === 'loopback') {
     const {createLoopbackNetwork} = await import('./loopback.js')
     return createLoopbackNetwork(opts)
   }
-  let isolated: {createIsolatedNetwork(opts: NetworkModeOptions): Promise<NetworkMode>}
-  try {
-    // A computed specifier keeps tsc from requiring the module before it exists.
-    const specifier = './isolated/index.js'
-    isolated = (await import(specifier)) as typeof isolated
-  } catch (error) {
-    throw new FlotillaError('E_NETWORK_MODE', '--network isolated is not available in this build; use --network loopback', ExitCode.runtime, {cause: error})
-  }
-  return isolated.createIsolatedNetwork(opts)
+  const {createIsolatedNetwork} = await import('./isolated/index.js')
+  return createIsolatedNetwork(opts)
 }

@@ -20,11 +20,14 @@ import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} fr
 import type {Health} from './health-check.js'
 
 export const STATE_DIR = '.flotilla'
+/** How long after start an instance's listeners are read for the IPv4-only warning. */
+const LISTEN_GRACE_MS = 2000
 export const controlSocketPath = (dir: string): string => join(dir, STATE_DIR, 'control.sock')
 
 export interface SessionOptions {
   plan: RunPlan
-  network?: NetworkKind
+  /** `auto`: isolated where this machine can (Linux, user namespaces), else loopback. Default loopback. */
+  network?: NetworkKind | 'auto'
   /** Where the multiplexed logs go. */
   logs: Writable
   logFormat?: 'text' | 'json'
@@ -70,10 +73,13 @@ export class Session extends EventEmitter {
   readonly #forwards: PortForward[] = []
   readonly #urls = new Map<string, string[]>()
   readonly #everRan = new Set<string>()
+  readonly #warned = new Set<string>()
   readonly #registry = new Registry()
   readonly #supervisor: Supervisor
   readonly #mux: LogMux
   #dns: DnsServer | undefined
+  readonly #wanted: NetworkKind | 'auto'
+  #kind: NetworkKind = 'loopback'
   #network: NetworkMode | undefined
   #control: ControlServer | undefined
   #stopping: Promise<void> | undefined
@@ -86,11 +92,16 @@ export class Session extends EventEmitter {
   /** Resolves once the session is over: processes, network, DNS and socket all gone. */
   readonly closed = new Promise<void>((resolve) => (this.#closed = resolve))
 
-  private constructor(readonly plan: RunPlan, readonly networkKind: NetworkKind, options: SessionOptions) {
+  private constructor(readonly plan: RunPlan, network: NetworkKind | 'auto', options: SessionOptions) {
     super()
+    this.#wanted = network
     this.#mux = new LogMux(options.logs, {format: options.logFormat ?? 'text', timestamps: options.timestamps ?? false,
       ...(options.color === undefined ? {} : {color: options.color})})
     this.#supervisor = new Supervisor({logs: this.#mux})
+  }
+
+  get networkKind(): NetworkKind {
+    return this.#kind
   }
 
   get stateDir(): string {
@@ -103,9 +114,7 @@ export class Session extends EventEmitter {
 
   /** Starts everything; on any failure, stops what was started and rethrows. */
   static async start(options: SessionOptions): Promise<Session> {
-    const kind = options.network ?? 'loopback'
-    if (kind === 'loopback') checkPortClashes(options.plan)
-    const session = new Session(options.plan, kind, options)
+    const session = new Session(options.plan, options.network ?? 'loopback', options)
     session.#started = session.#start()
     try {
       await session.#started
@@ -121,8 +130,12 @@ export class Session extends EventEmitter {
     // First, so a second `up` here fails before it starts anything.
     this.#control = await startControlServer(controlSocketPath(this.plan.dir), this.#handle)
     const secrets = await Promise.all(this.plan.apps.map((app) => readSecrets(app)))
-    if (this.networkKind === 'loopback') await Promise.all(this.plan.apps.flatMap((app) => listenPorts(app).map((port) => ensurePortFree(port, app.label))))
-    this.#network = await createNetworkMode(this.networkKind, {sessionDir: this.stateDir})
+    this.#network = await this.#createNetwork()
+    this.#kind = this.#network.kind
+    if (this.#kind === 'loopback') {
+      checkPortClashes(this.plan)
+      await Promise.all(this.plan.apps.flatMap((app) => listenPorts(app).map((port) => ensurePortFree(port, app.label))))
+    }
     this.#dns = await startDnsServer({registry: this.#registry, port: 0, bind: ['127.0.0.1', '::1', ...this.#network.dnsBind],
       forward: this.networkKind === 'isolated'})
     this.#registry.on('change', () => void this.#saveRegistry())
@@ -136,6 +149,20 @@ export class Session extends EventEmitter {
     for (const app of this.plan.apps) await this.#publish(app)
   }
 
+  async #createNetwork(): Promise<NetworkMode> {
+    const opts = {sessionDir: this.stateDir, dnsUpstream: () => this.#dns && {address: this.#dns.address, port: this.#dns.port}}
+    if (this.#wanted !== 'auto') return createNetworkMode(this.#wanted, opts)
+    if (process.platform === 'linux') {
+      try {
+        return await createNetworkMode('isolated', opts)
+      } catch (error) {
+        if ((error as {code?: unknown}).code !== 'E_ISOLATED_UNAVAILABLE') throw error
+        this.#mux.system(`${(error as Error).message}; using the loopback network`)
+      }
+    }
+    return createNetworkMode('loopback', opts)
+  }
+
   async #startInstance(app: AppPlan, index: number, secrets: Record<string, string>, imageRef: string): Promise<void> {
     const id = machineId()
     const net = await this.#network!.attach({app: app.app, group: app.group, index, machineId: id})
@@ -146,15 +173,44 @@ export class Session extends EventEmitter {
       ...registerEnv(this.#dns!, {ip: net.ip}),
       ...net.env,
     }
-    const host = net.ip.replace(/^::ffff:/, '')
+    const checkTarget = await this.#checkTargets(app, net)
     // Registered (stopped) first, so the 'running' event finds it.
     this.#registry.upsert({id, app: app.app, group: app.group, region: app.region, ip: net.ip, state: 'stopped'})
     const key = this.#supervisor.start({
       app: app.app, group: app.group, index, machineId: id, argv: net.wrap(app.argv), cwd: app.cwd, env,
       killSignal: app.killSignal, killTimeoutMs: app.killTimeoutMs, restart: app.restart,
-      checks: app.checks.map(({gracePeriodMs, ...check}) => ({...check, host, graceMs: gracePeriodMs})),
+      checks: app.checks.map(({gracePeriodMs, ...check}) => ({...check, ...checkTarget(check.port), graceMs: gracePeriodMs})),
     })
     this.#members.set(key, {key, app, net, id})
+  }
+
+  /**
+   * Where health checks connect. Loopback: the instance's own 127.0.0.x. Isolated: the host cannot
+   * reach an instance's address, so each checked port gets a forward of its own, to this instance only.
+   */
+  async #checkTargets(app: AppPlan, net: InstanceNetwork): Promise<(port: number) => {host: string; port: number}> {
+    if (this.networkKind === 'loopback') {
+      const host = net.ip.replace(/^::ffff:/, '')
+      return (port) => ({host, port})
+    }
+    const hostPorts = new Map<number, number>()
+    for (const port of new Set(app.checks.map((c) => c.port))) {
+      const forward = await this.#network!.forward(0, () => [{ip: net.ip, port}])
+      this.#forwards.push(forward)
+      hostPorts.set(port, forward.hostPort)
+    }
+    return (port) => ({host: '127.0.0.1', port: hostPorts.get(port)!})
+  }
+
+  /** Isolated mode: a service bound to IPv4 only is unreachable over .internal, as on Fly; say so once. */
+  async #warnIpv4Only(member: Member): Promise<void> {
+    if (!member.net.listeners || member.app.services.length === 0) return
+    const {ipv4OnlyWarning} = await import('../network/isolated/index.js')
+    const listeners = await member.net.listeners().catch(() => [])
+    for (const {port} of member.app.services) {
+      const warning = ipv4OnlyWarning(member.app.label, listeners, port)
+      if (warning) this.#mux.system(warning)
+    }
   }
 
   /** Public services: the app binds them itself in loopback mode; isolated mode forwards the host port. */
@@ -178,6 +234,11 @@ export class Session extends EventEmitter {
   #onState(event: StateEvent): void {
     if (event.state === 'running') this.#everRan.add(event.key)
     const member = this.#members.get(event.key)
+    if (member && event.state === 'running' && this.networkKind !== 'loopback' && !this.#warned.has(event.key)) {
+      this.#warned.add(event.key)
+      // Once it had a moment to bind its ports.
+      setTimeout(() => void this.#warnIpv4Only(member), LISTEN_GRACE_MS).unref()
+    }
     if (member) this.#registry.setState(member.app.app, member.id, event.state === 'running' ? 'started' : 'stopped')
     const why = event.reason ? `: ${event.reason}` : ''
     if (event.state === 'crashed' || event.state === 'fatal') this.#mux.system(`${event.key} ${event.state}${why}`)

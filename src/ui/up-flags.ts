@@ -1,12 +1,13 @@
-/** Flags shared by `up` and `exec`: what to run and on which network. */
+/** Flags shared by `up` and `exec`: what to run. */
 import {Errors, Flags} from '@oclif/core'
 
 export const runFlags = {
   only: Flags.string({multiple: true, description: 'run only this app (name, process group or app[group]); repeatable'}),
   scale: Flags.string({multiple: true, description: 'run N instances of APP: APP=N; repeatable'}),
-  network: Flags.option({options: ['loopback', 'isolated'] as const, default: 'loopback',
-    description: 'loopback: each instance its own 127.0.0.x; isolated: a network namespace each (Linux)'})(),
 }
+
+export const networkFlag = Flags.option({options: ['auto', 'loopback', 'isolated'] as const, default: 'auto',
+  description: 'isolated: a Fly-like network namespace per instance (Linux); loopback: a 127.0.0.x each; auto: isolated where possible'})()
 
 export function planOptions(flags: {only?: string[] | undefined; scale?: string[] | undefined}): {only: string[]; scale: Record<string, number>} {
   const scale: Record<string, number> = {}

@@ -200,9 +200,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`up in the foreground stops everything on ${signal}`, async (t) => {
     const {dir, mark} = await workspace(t)
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
-    let stdout = ''
-    child.stdout.setEncoding('utf8')
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: string) => (stdout += d).includes('Press Ctrl-C') && resolve()))
+    let output = ''
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8')
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: string) => (output += d).includes('Press Ctrl-C') && resolve())
+      child.stderr.on('data', (d: string) => (output += d))
+      child.once('exit', (code) => reject(new Error(`up exited with ${code} before it was running:\n${output}`)))
+    })
     assert.ok((await marked(mark)).length >= 3, 'up and its two instances')
     const exited = once(child, 'exit')
     child.kill(signal)
@@ -214,7 +218,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 test('a port two instances want is refused, naming both; so is a second up', async (t) => {
   const {dir, mark} = await workspace(t)
   const cli = (args: string[]) => runCli(args, {cwd: dir, env: {TEST_MARK: mark}})
-  const clash = await cli(['up', '--scale', 'alpha=2'])
+  const clash = await cli(['up', '--network', 'loopback', '--scale', 'alpha=2'])
   assert.equal(clash.code, 3)
   assert.match(clash.stderr, /alpha\[web\]\.0 and alpha\[web\]\.1 both listen on port \d+.*--network isolated, or --scale alpha\[web\]=1/)
 
