@@ -70,3 +70,4 @@ export async function startDns(opts: {instances?: InstanceInput[]; ttl?: number}
     },
   }
 }
+export {startWorkspace, type StartedWorkspace} from './runner/index.js'

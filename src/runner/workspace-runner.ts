@@ -138,6 +138,7 @@ export interface StartedWorkspace {
   /** Recent output lines of an app's instances. */
   logs(app: string): string[]
   status(): SessionStatus
+  /** Stops every app and closes the dispatcher; safe to call more than once. */
   stop(): Promise<void>
 }
 
@@ -159,6 +160,7 @@ export async function startWorkspace(options: RunOptions & {dir: string; logs?: 
   }
   const {internalDispatcher} = await import('../network/dispatcher.js')
   const dispatcher = internalDispatcher(session.dns)
+  let stopping: Promise<void> | undefined
   const resolver = new Resolver()
   resolver.setServers([formatHostPort(session.dns.address, session.dns.port)])
   return {
@@ -176,10 +178,7 @@ export async function startWorkspace(options: RunOptions & {dir: string; logs?: 
     env: registerEnv(session.dns),
     logs,
     status: () => session.status(),
-    async stop() {
-      await dispatcher.close()
-      await session.stop()
-    },
+    stop: () => (stopping ??= Promise.all([dispatcher.close(), session.stop()]).then(() => undefined)),
   }
 }
 

@@ -1,0 +1,62 @@
+/**
+ * `startWorkspace` (flotilla/testing), in-process on a real workspace: the handles a project's
+ * own tests use. The apps are real Node servers; the test talks to them as such a test would.
+ */
+import assert from 'node:assert/strict'
+import {once} from 'node:events'
+import {writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import {test} from 'node:test'
+import {request} from 'undici'
+import {startWorkspace} from '../../src/runner/workspace-runner.js'
+import {tempDir} from '../helpers/repo.js'
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('startWorkspace: url(), resolve(), dispatcher, logs(), stop()', async (t) => {
+  const dir = await tempDir(t)
+  const [webPort, apiPort] = [await freePort(), await freePort()]
+  await writeFile(join(dir, 'server.mjs'), `import {createServer} from 'node:http'
+createServer((req, res) => res.end(process.env.FLY_APP_NAME + ':' + process.env.FLY_PROCESS_GROUP)).listen(Number(process.env.PORT), '::', () => console.log('listening'))
+process.on('SIGINT', () => process.exit(0))
+`)
+  await writeFile(join(dir, 'fly.toml'), `app = "pair"
+[processes]
+web = "node server.mjs"
+# api gets its own PORT through its command (env(1), as a Dockerfile CMD might)
+api = "env PORT=${apiPort} node server.mjs"
+[env]
+PORT = "${webPort}"
+[http_service]
+internal_port = ${webPort}
+processes = ["web"]
+[checks.api]
+type = "tcp"
+port = ${apiPort}
+interval = "2s"
+processes = ["api"]
+`)
+  const ws = await startWorkspace({dir})
+  t.after(() => ws.stop())
+
+  assert.equal(ws.url('web'), `http://localhost:${webPort}`)
+  assert.equal(await (await fetch(ws.url('web'))).text(), 'pair:web')
+  const [address] = await ws.resolve('api.process.pair.internal')
+  assert.match(address!, /^::ffff:127\./)
+  assert.deepEqual(await ws.resolve('nothing.internal'), [])
+  const viaDns = await request(`http://api.process.pair.internal:${apiPort}/`, {dispatcher: ws.dispatcher})
+  assert.equal(await viaDns.body.text(), 'pair:api')
+  assert.deepEqual(ws.logs('api'), ['listening'])
+  assert.throws(() => ws.url('api'), {code: 'E_NO_URL'})
+
+  const pids = ws.status().instances.map((i) => i.pid!)
+  await ws.stop()
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), {code: 'ESRCH'})
+})
