@@ -24,7 +24,7 @@ export interface RunExit {
   /** Exit status of the group leader (the process flotilla started). */
   code: number | null
   signal: NodeJS.Signals | null
-  /** Why it could not start (`spawn sh ENOENT`), when it never ran. */
+  /** Why it could not start (`command not found: x`), when it never ran. */
   error?: string
   /** The group outlived the kill timeout and was SIGKILLed. */
   killed: boolean
