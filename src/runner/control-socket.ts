@@ -18,7 +18,7 @@ export type ControlRequest =
   /** Answers once every instance started (or, with healthy, passes its checks). */
   | {op: 'wait'; healthy: boolean}
 
-export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string}} | {line: unknown}
+export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string; exitCode?: number}} | {line: unknown}
 
 /**
  * What a handler gets: `send` streams intermediate messages (log lines) and returns false when the
@@ -150,7 +150,8 @@ function serve(socket: Socket, handler: ControlHandler, inFlight: Set<Promise<un
     const send = (message: {line: unknown}) => socket.writableLength < MAX_BACKLOG_BYTES && write(message) !== false
     const answered = handler(request, {send, closed})
       .then((result) => write({ok: true, ...(result === undefined ? {} : {result})}))
-      .catch((error: Error & {code?: unknown}) => write({ok: false, error: {code: typeof error.code === 'string' ? error.code : 'E_INTERNAL', message: error.message}}))
+      .catch((error: Error & {code?: unknown; exitCode?: number}) => write({ok: false, error: {code: typeof error.code === 'string' ? error.code : 'E_INTERNAL',
+        message: error.message, ...(error instanceof FlotillaError ? {exitCode: error.exitCode} : {})}}))
       .finally(() => (socket.end(), inFlight.delete(answered)))
     inFlight.add(answered)
   })
@@ -186,7 +187,7 @@ export async function controlRequest(path: string, request: ControlRequest, onLi
         buffer = buffer.slice(end + 1)
         if ('line' in message) onLine?.(message.line)
         else if (message.ok) settle(() => resolve(message.result))
-        else settle(() => reject(new FlotillaError(message.error.code, message.error.message, ExitCode.runtime)))
+        else settle(() => reject(new FlotillaError(message.error.code, message.error.message, (message.error.exitCode ?? ExitCode.runtime) as ExitCode)))
       }
     })
     socket.on('close', () => settle(() => reject(new FlotillaError('E_NOT_RUNNING', 'flotilla up closed the connection without answering', ExitCode.runtime))))
