@@ -91,18 +91,20 @@ async function attach(spec: AttachSpec): Promise<number> {
   proxyAddresses.set(spec.ip6, spec.ip4)
   let stderr = ''
   pause.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  // A pause that fails to start or dies early shows up as a missing line below.
-  pause.on('error', () => {})
+  // A pause that fails to start or dies early (its script runs with set -e) shows up as a
+  // missing line below; its stderr, read to the end, says why.
+  const closed = new Promise((resolve) => pause.once('close', resolve).once('error', resolve))
   pause.stdin!.on('error', () => {})
   const lines = createInterface({input: pause.stdout!})[Symbol.asyncIterator]()
-  const fail = (): never => {
+  const fail = async (): Promise<never> => {
+    await closed
     throw new Error(`could not create the namespace of ${spec.hostname}: ${stderr.trim() || 'it exited early'}`)
   }
   const pid = Number((await lines.next()).value)
-  if (!pid) fail()
+  if (!pid) return fail()
   await run(tools.ip, ['-batch', '-'], `link add ${veth} type veth peer name eth0 netns ${pid}\nlink set ${veth} master br0\nlink set ${veth} up\n`)
   pause.stdin!.write('go\n')
-  if ((await lines.next()).value !== 'ready') fail()
+  if ((await lines.next()).value !== 'ready') return fail()
   return pid
 }
 

@@ -46,12 +46,6 @@ export async function createIsolatedNetwork(opts: IsolatedNetworkOptions): Promi
   return network
 }
 
-interface Attached {
-  key: string
-  slot: number
-  network: InstanceNetwork
-}
-
 class IsolatedNetwork implements NetworkMode {
   readonly kind = 'isolated'
   /**
@@ -67,7 +61,8 @@ class IsolatedNetwork implements NetworkMode {
   private exited: Error | undefined
   private nextRequest = 0
   private readonly pending = new Map<number, {resolve(message: HolderMessage & {t: 'reply'}): void; reject(error: Error): void}>()
-  private readonly attached = new Map<string, Attached>()
+  /** By app, group and index; a promise, so concurrent attaches of one instance share one namespace. */
+  private readonly attached = new Map<string, Promise<InstanceNetwork>>()
   private readonly usedAddresses = new Set<string>()
   private readonly freeSlots: number[] = []
   private nextSlot = FIRST_SLOT
@@ -84,7 +79,7 @@ class IsolatedNetwork implements NetworkMode {
     // From source (tests, bin/dev.js) the holder is TypeScript too: give its node the tsx loader.
     const loader = holderScript.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []
     const {hostname, ip, mount, unshare} = this.tools
-    const ids = `--map-user=${process.getuid?.() ?? 0} --map-group=${process.getgid?.() ?? 0}`.split(' ')
+    const ids = [`--map-user=${process.getuid?.() ?? 0}`, `--map-group=${process.getgid?.() ?? 0}`]
     this.holder = spawn(unshare, [...ids, '--keep-caps', '--net', '--mount', '--propagation', 'slave', '--',
       process.execPath, ...loader, holderScript, this.dir, JSON.stringify({hostname, ip, mount, unshare})],
     {stdio: ['ignore', 'ignore', 'pipe', 'ipc']})
@@ -110,10 +105,18 @@ class IsolatedNetwork implements NetworkMode {
     }
   }
 
-  async attach(req: InstanceNetworkRequest): Promise<InstanceNetwork> {
+  attach(req: InstanceNetworkRequest): Promise<InstanceNetwork> {
     const key = `${req.app}\0${req.group}\0${req.index}`
-    const existing = this.attached.get(key)
-    if (existing) return existing.network
+    let attaching = this.attached.get(key)
+    if (!attaching) {
+      attaching = this.attachNew(key, req)
+      this.attached.set(key, attaching)
+      attaching.catch(() => this.attached.delete(key))
+    }
+    return attaching
+  }
+
+  private async attachNew(key: string, req: InstanceNetworkRequest): Promise<InstanceNetwork> {
     const slot = this.freeSlots.pop() ?? this.nextSlot++
     if (slot > LAST_SLOT) throw new FlotillaError('E_ADDRESS_EXHAUSTED', 'no address left for another instance', ExitCode.runtime)
     let ip = instanceAddress(req.app, req.group, req.index)
@@ -130,6 +133,7 @@ class IsolatedNetwork implements NetworkMode {
       throw new FlotillaError('E_NETWORK_ATTACH', `${req.app}[${req.group}].${req.index}: ${(error as Error).message}`, ExitCode.runtime, {cause: error})
     }
     const {nsenter, setpriv} = this.tools
+    let released = false
     const network: InstanceNetwork = {
       ip,
       // FLOTILLA_DNS for the Node preload if `up` sets it: inside, the resolver is fdaa::3, not
@@ -141,7 +145,8 @@ class IsolatedNetwork implements NetworkMode {
         `--target=${pid}`, '--wd=.', '--', ...argv],
       listeners: () => readListeners(pid),
       release: async () => {
-        if (this.attached.get(key)?.network !== network) return
+        if (released) return
+        released = true
         this.attached.delete(key)
         // A holder that is gone (its process group was signalled too, say) took the namespace with it.
         await this.request({t: 'release', id: 0, slot}).catch((error: unknown) => {
@@ -151,7 +156,6 @@ class IsolatedNetwork implements NetworkMode {
         this.freeSlots.push(slot)
       },
     }
-    this.attached.set(key, {key, slot, network})
     return network
   }
 
