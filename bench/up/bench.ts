@@ -7,7 +7,8 @@
  *
  * Anchors: `cat` (throughput), foreman (apt), concurrently (installed into a cache directory by
  * this script only, never a project dependency); `proto`, the reference's 60-line Node
- * multiplexer, shows what Node itself costs. BENCH_REPS sets the repetitions (default 5).
+ * multiplexer, shows what Node itself costs. BENCH_REPS sets the repetitions (default 5);
+ * PROCMGR_BENCH points at the shared harness when it is not at ../shared/bench/process-managers.
  */
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
