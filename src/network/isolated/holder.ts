@@ -93,7 +93,7 @@ async function attach(spec: AttachSpec): Promise<number> {
   pause.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   // A pause that fails to start or dies early (its script runs with set -e) shows up as a
   // missing line below; its stderr, read to the end, says why.
-  const closed = new Promise((resolve) => pause.once('close', resolve).once('error', resolve))
+  const closed = new Promise((resolve) => pause.once('close', resolve).on('error', resolve))
   pause.stdin!.on('error', () => {})
   const lines = createInterface({input: pause.stdout!})[Symbol.asyncIterator]()
   const fail = async (): Promise<never> => {
