@@ -132,7 +132,8 @@ function ignore(): void {}
  * (a lookup call and a process.nextTick per reply) and hand the literal straight back.
  */
 function literalLookup(address: string, options: LookupOneOptions | number, callback: (error: null, address: string, family: number) => void): void {
-  callback(null, address, isIPv6(address) ? 6 : 4) // Node 20 passes the family as a number; @types/node an options object
+  // Node 20 passes the socket's family as a number (@types/node says an options object).
+  callback(null, address, typeof options === 'number' ? options : (options.family === 6 ? 6 : 4))
 }
 
 async function listen(address: string, port: number): Promise<Listener> {
