@@ -34,6 +34,8 @@ export interface RunExit {
 export interface RunContext {
   /** Whole lines (see LineSplitter). A congested consumer calls pause() and later resume(). */
   output(stream: LogStream, text: string, partial: boolean, ts: number): void
+  /** The run is being stopped for a reason the owner did not ask for, or is being SIGKILLed. */
+  stopping(reason: string): void
   splitter: SplitterOptions
   reaper: GroupReaper
   watchdog: Watchdog
@@ -71,7 +73,7 @@ export class ProcessRun {
       this.#child.once('error', (error) => resolve({code: null, signal: null, error: spawnError(spec, error)}))
     }).then(async (leader) => {
       // The leader is gone; whatever it left in its group goes the way of a stop.
-      const killed = this.pid !== undefined && !(await this.#terminate())
+      const killed = this.pid !== undefined && !(await this.#terminate('main process exited; stopping what it left running'))
       await this.#closePipes(drained)
       if (this.pid !== undefined) context.watchdog.remove(this.pid)
       return {...leader, killed, ranMs: Date.now() - this.startedAt}
@@ -110,13 +112,19 @@ export class ProcessRun {
     this.#child.stderr?.resume()
   }
 
-  /** True if the group ended on the kill signal, false if it needed SIGKILL. Runs once. */
-  #terminate(): Promise<boolean> {
+  /**
+   * True if the group ended on the kill signal, false if it needed SIGKILL. Runs once; `why` is
+   * told to the owner when the stop was not its own idea.
+   */
+  #terminate(why?: string): Promise<boolean> {
     this.#terminating ??= (async () => {
-      const {reaper} = this.#context
+      const {reaper, stopping} = this.#context
+      const {killSignal, killTimeoutMs} = this.#spec
       const pgid = this.pid!
-      if (!signalGroup(pgid, this.#spec.killSignal)) return true
-      if (await reaper.waitGone(pgid, this.#spec.killTimeoutMs)) return true
+      if (!signalGroup(pgid, killSignal)) return true
+      if (why) stopping(why)
+      if (await reaper.waitGone(pgid, killTimeoutMs)) return true
+      stopping(`still running ${killTimeoutMs} ms after ${killSignal}: sending SIGKILL`)
       signalGroup(pgid, 'SIGKILL')
       await reaper.waitGone(pgid, afterKillMs)
       return false

@@ -255,6 +255,7 @@ export class Supervisor extends EventEmitter {
     const {argv, cwd, env, killSignal, killTimeoutMs, checks} = inst.spec
     const run = new ProcessRun({argv, cwd, env: {...env, [sessionMarker]: this.sessionId}, killSignal, killTimeoutMs}, {
       output: (stream, text, partial, ts) => this.#output(inst, stream, text, partial, ts),
+      stopping: (reason) => this.#setState(inst, 'stopping', {reason}),
       splitter: this.#splitter,
       reaper: this.#reaper,
       watchdog: this.#watchdog,

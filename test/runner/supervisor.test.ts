@@ -39,7 +39,8 @@ test('a group that ignores kill_signal is SIGKILLed after kill_timeout', async (
   await waitFor(supervisor, 'line', (line: {line: string}) => line.line === 'ready')
   const status = await supervisor.stop(key)
   assert.equal(status.signal, 'SIGKILL')
-  assert.deepEqual(sequence(states), ['starting', 'running', 'stopping', 'stopped'])
+  assert.deepEqual(sequence(states), ['starting', 'running', 'stopping', 'stopping', 'stopped'])
+  assert.equal(states[3]!.reason, 'still running 300 ms after SIGINT: sending SIGKILL')
   assert.match(states.at(-1)!.reason!, /killed after kill timeout/)
   assert.deepEqual(marked(marker), [])
 })
@@ -47,6 +48,8 @@ test('a group that ignores kill_signal is SIGKILLed after kill_timeout', async (
 test('when the main process exits, what it left in its group is stopped too', async (t) => {
   const {marker, supervisor} = setup(t)
   const key = supervisor.start(spec(marker, {argv: sh('sleep 600 & exit 0'), killTimeoutMs: 300}))
+  const stopping = await waitState(supervisor, key, 'stopping')
+  assert.equal(stopping.reason, 'main process exited; stopping what it left running')
   const stopped = await waitState(supervisor, key, 'stopped')
   assert.equal(stopped.exitCode, 0)
   assert.deepEqual(marked(marker), [])
