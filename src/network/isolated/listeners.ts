@@ -1,8 +1,7 @@
 /**
  * TCP listeners of a network namespace, read from /proc/<pid>/net/tcp{,6} of a process inside
  * it, and the warning for the most common 6PN mistake (fly-platform.md 4.1): a server bound to
- * IPv4 only is unreachable over `.internal`, which is IPv6. (The same tables, for UDP, locate
- * the session's DNS server.)
+ * IPv4 only is unreachable over `.internal`, which is IPv6.
  */
 import {readFile} from 'node:fs/promises'
 import {endianness} from 'node:os'
@@ -14,22 +13,17 @@ export interface Listener {
 
 const LISTEN = '0A'
 
-/**
- * Parses the text of a /proc/net/{tcp,tcp6,udp,udp6} table into its sockets' local addresses;
- * with `state`, only sockets in that state (e.g. '0A', TCP LISTEN).
- */
-export function parseProcNet(text: string, state?: string): Listener[] {
-  const sockets: Listener[] = []
+/** Parses the text of /proc/net/tcp or /proc/net/tcp6 into its listening sockets. */
+export function parseProcNetTcp(text: string): Listener[] {
+  const listeners: Listener[] = []
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/)
     const [hex, port] = fields[1]?.split(':') ?? []
-    if (!hex || !port || (state !== undefined && fields[3] !== state)) continue
-    sockets.push({address: hex.length === 8 ? ipv4FromHex(hex) : ipv6FromHex(hex), port: Number.parseInt(port, 16)})
+    if (!hex || !port || fields[3] !== LISTEN) continue
+    listeners.push({address: hex.length === 8 ? ipv4FromHex(hex) : ipv6FromHex(hex), port: Number.parseInt(port, 16)})
   }
-  return sockets
+  return listeners
 }
-
-export const parseProcNetTcp = (text: string): Listener[] => parseProcNet(text, LISTEN)
 
 export async function readListeners(pid: number): Promise<Listener[]> {
   const tables = await Promise.all(['tcp', 'tcp6'].map((file) => readFile(`/proc/${pid}/net/${file}`, 'utf8')))

@@ -6,8 +6,7 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
-import {randomInt} from 'node:crypto'
-import {mkdir, readFile, rmdir} from 'node:fs/promises'
+import {mkdir, rmdir} from 'node:fs/promises'
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import {extname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -16,15 +15,15 @@ import {ENV_DNS, formatHostPort} from '../resolver.js'
 import type {InstanceNetwork, InstanceNetworkRequest, NetworkMode, NetworkModeOptions, PortForward} from '../network-mode.js'
 import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress, proxyEnv} from './addresses.js'
 import {queryUpstream, type DnsUpstream} from './dns-upstream.js'
-import {parseProcNet, readListeners} from './listeners.js'
+import {readListeners} from './listeners.js'
 import type {HolderMessage, HostMessage} from './protocol.js'
 import {findTools, type ToolPaths} from './tools.js'
 
 export interface IsolatedNetworkOptions extends NetworkModeOptions {
   /**
    * The `.internal` DNS server on the host, where `fdaa::3` inside relays to. A function is
-   * asked per query, so the server may start after the network. Without it, the relay finds
-   * the server that `up` started on `dnsBind`.
+   * asked per query, so the server may start after the network. Without a server, every query
+   * inside is answered SERVFAIL.
    */
   dnsUpstream?: DnsUpstream | (() => DnsUpstream | undefined)
 }
@@ -48,13 +47,8 @@ export async function createIsolatedNetwork(opts: IsolatedNetworkOptions): Promi
 
 class IsolatedNetwork implements NetworkMode {
   readonly kind = 'isolated'
-  /**
-   * A loopback address of this session's own: `up` makes its DNS server listen there too, and
-   * the relay finds the server's port by that address in the host's UDP table, so `up` needs
-   * to pass nothing else.
-   */
-  readonly dnsBind = [`127.${randomInt(1, 255)}.${randomInt(0, 256)}.53`]
-  private dnsFound: DnsUpstream | undefined
+  /** The relay reaches the server on the host's loopback, so it needs no extra address. */
+  readonly dnsBind: string[] = []
   private readonly dir: string
   private holder!: ChildProcess
   private stderr = ''
@@ -224,7 +218,8 @@ class IsolatedNetwork implements NetworkMode {
     } else if (message.t === 'dial') {
       this.dial(message.id, message.host, message.port)
     } else if (message.t === 'dns') {
-      void this.dnsUpstream().then((upstream) => queryUpstream(upstream, Buffer.from(message.data, 'base64'), message.tcp)).then((answer) => {
+      const upstream = typeof this.opts.dnsUpstream === 'function' ? this.opts.dnsUpstream() : this.opts.dnsUpstream
+      void queryUpstream(upstream, Buffer.from(message.data, 'base64'), message.tcp).then((answer) => {
         if (this.holder.connected) this.holder.send({t: 'dns-reply', id: message.id, data: answer.toString('base64')} satisfies HostMessage)
       })
     }
@@ -242,16 +237,6 @@ class IsolatedNetwork implements NetworkMode {
       if (!this.holder.connected) return void socket.destroy()
       this.holder.send({t: 'dialed', id} satisfies HostMessage, socket, (error) => error && socket.destroy())
     })
-  }
-
-  private async dnsUpstream(): Promise<DnsUpstream | undefined> {
-    const given = typeof this.opts.dnsUpstream === 'function' ? this.opts.dnsUpstream() : this.opts.dnsUpstream
-    if (given || this.dnsFound) return given ?? this.dnsFound
-    const [address = ''] = this.dnsBind
-    const sockets = parseProcNet(await readFile('/proc/self/net/udp', 'utf8').catch(() => ''))
-    const port = sockets.find((s) => s.address === address)?.port
-    if (port) this.dnsFound = {address, port}
-    return this.dnsFound
   }
 
   private onExit(error: Error): void {
