@@ -19,7 +19,7 @@ export default class Doctor extends BaseCommand {
     ]))
     for (const c of probe.checks.filter((check) => check.fix)) this.log(`\n${c.name}: ${c.fix}`)
     this.log(probe.available
-      ? '\nisolated network: available (`flotilla up --network isolated`)'
+      ? '\nisolated network: available; `flotilla up` uses it here by default'
       : `\nisolated network: unavailable, ${probe.reason}; \`flotilla up\` runs with --network loopback`)
     if (!probe.available) process.exitCode = 1
     return probe
