@@ -27,6 +27,11 @@ type Colour = Parameters<typeof styleText>[0]
 // Red last: it reads as "error" and stderr already uses it for its marker.
 const palette: Colour[] = ['cyan', 'yellow', 'green', 'magenta', 'blue', 'cyanBright', 'yellowBright',
   'greenBright', 'magentaBright', 'blueBright', 'red', 'redBright']
+/**
+ * Characters JSON.stringify would escape, newline aside (decoded UTF-8 never holds the lone
+ * surrogates it also escapes).
+ */
+const needsEscape = /["\\\u0000-\u0009\u000b-\u001f]/
 /** The label of lines flotilla itself writes into the stream. */
 const systemLabel = 'flotilla'
 /** Appended to a piece of a line that continues in the next record (over-long or idle line). */
@@ -94,7 +99,11 @@ export class LogFormatter {
       this.#heads.set(id, tail)
     }
     const head = `{"ts":"${new Date(ts).toISOString()}"${tail}`
-    const lines = text.slice(0, -1).split('\n')
+    const end = partial ? '","partial":true}\n' : '"}\n'
+    const body = text.slice(0, -1)
+    // Most output needs no JSON escape but the newlines: then one native replace does the batch.
+    if (!needsEscape.test(body)) return head + '"' + body.replaceAll('\n', '"}\n' + head + '"') + end
+    const lines = body.split('\n')
     let out = ''
     for (let i = 0; i < lines.length; i++) {
       out += head + JSON.stringify(lines[i]) + (partial && i === lines.length - 1 ? ',"partial":true}\n' : '}\n')

@@ -134,6 +134,9 @@ export class Supervisor extends EventEmitter {
       throw new FlotillaError('E_INSTANCE_EXISTS', `${key} is already ${existing.state}`, ExitCode.runtime)
     }
     if (spec.argv.length === 0) throw new FlotillaError('E_NO_COMMAND', `${key} has no command to run`)
+    if (process.platform === 'win32') {
+      throw new FlotillaError('E_PLATFORM', 'running apps needs POSIX process groups (Linux or macOS); on Windows, use WSL', ExitCode.runtime)
+    }
     const inst: Instance = {
       key, app: spec.app, group: spec.group, index: spec.index, spec,
       state: 'starting', fresh: true, wanted: true, restartPending: false,

@@ -77,6 +77,18 @@ test('json: one object per line with ts, app, group, instance, stream, line', ()
   assert.deepEqual(JSON.parse(json.system('shop[web].0 crashed', 0)), {ts: '1970-01-01T00:00:00.000Z', app: 'flotilla', stream: 'system', line: 'shop[web].0 crashed'})
 })
 
+test('json: batches without escapes take the fast path and produce the same records', () => {
+  const json = new LogFormatter({format: 'json', color: false, timestamps: false})
+  const samples = ['plain', 'é€😀 unicode', '\u2028 separator', 'a"b', 'back\\slash', '\x1b[31mred\x1b[0m', '']
+  for (const batch of [samples, samples.slice(0, 3), ['one'], ['x', '', 'y']]) {
+    for (const partial of [false, true]) {
+      const records = json.format(web, 'stdout', batch.join('\n') + '\n', 0, partial).trimEnd().split('\n').map((l) => JSON.parse(l))
+      assert.deepEqual(records.map((r) => r.line), batch)
+      assert.deepEqual(records.map((r) => r.partial), batch.map((_, i) => (partial && i === batch.length - 1 ? true : undefined)))
+    }
+  }
+})
+
 function setup(t: {after(fn: () => unknown): void}, logs?: LogMux) {
   const marker = newMarker()
   const supervisor = new Supervisor(logs ? {logs} : {})
