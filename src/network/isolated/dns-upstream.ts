@@ -6,15 +6,11 @@
  */
 import {createSocket} from 'node:dgram'
 import {isIPv6, connect} from 'node:net'
-
-export interface DnsUpstream {
-  address: string
-  port: number
-}
+import type {DnsAddress} from '../network-mode.js'
 
 const TIMEOUT_MS = 3000
 
-export async function queryUpstream(upstream: DnsUpstream | undefined, query: Buffer, tcp: boolean): Promise<Buffer> {
+export async function queryUpstream(upstream: DnsAddress | undefined, query: Buffer, tcp: boolean): Promise<Buffer> {
   if (!upstream || query.length < 12) return servfail(query)
   try {
     return await (tcp ? queryTcp : queryUdp)(upstream, query)
@@ -23,7 +19,7 @@ export async function queryUpstream(upstream: DnsUpstream | undefined, query: Bu
   }
 }
 
-function queryUdp(upstream: DnsUpstream, query: Buffer): Promise<Buffer> {
+function queryUdp(upstream: DnsAddress, query: Buffer): Promise<Buffer> {
   const socket = createSocket(isIPv6(upstream.address) ? 'udp6' : 'udp4')
   return new Promise<Buffer>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timeout')), TIMEOUT_MS)
@@ -35,7 +31,7 @@ function queryUdp(upstream: DnsUpstream, query: Buffer): Promise<Buffer> {
   }).finally(() => socket.close())
 }
 
-function queryTcp(upstream: DnsUpstream, query: Buffer): Promise<Buffer> {
+function queryTcp(upstream: DnsAddress, query: Buffer): Promise<Buffer> {
   const socket = connect({host: upstream.address, port: upstream.port})
   return new Promise<Buffer>((resolve, reject) => {
     socket.setTimeout(TIMEOUT_MS, () => reject(new Error('timeout')))

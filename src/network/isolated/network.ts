@@ -14,19 +14,10 @@ import {FlotillaError, ExitCode} from '../../errors.js'
 import {ENV_DNS, formatHostPort} from '../resolver.js'
 import type {InstanceNetwork, InstanceNetworkRequest, NetworkMode, NetworkModeOptions, PortForward} from '../network-mode.js'
 import {FIRST_SLOT, LAST_SLOT, RESOLVER, hostsFile, instanceAddress, proxyAddress, proxyEnv} from './addresses.js'
-import {queryUpstream, type DnsUpstream} from './dns-upstream.js'
+import {queryUpstream} from './dns-upstream.js'
 import {readListeners} from './listeners.js'
 import type {HolderMessage, HostMessage} from './protocol.js'
 import {findTools, type ToolPaths} from './tools.js'
-
-export interface IsolatedNetworkOptions extends NetworkModeOptions {
-  /**
-   * The `.internal` DNS server on the host, where `fdaa::3` inside relays to. A function is
-   * asked per query, so the server may start after the network. Without a server, every query
-   * inside is answered SERVFAIL.
-   */
-  dnsUpstream?: DnsUpstream | (() => DnsUpstream | undefined)
-}
 
 const START_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 10_000
@@ -36,7 +27,7 @@ function unavailable(message: string, cause?: unknown): FlotillaError {
   return new FlotillaError('E_ISOLATED_UNAVAILABLE', `isolated network: ${message}`, ExitCode.runtime, cause === undefined ? undefined : {cause})
 }
 
-export async function createIsolatedNetwork(opts: IsolatedNetworkOptions): Promise<NetworkMode> {
+export async function createIsolatedNetwork(opts: NetworkModeOptions): Promise<NetworkMode> {
   if (process.platform !== 'linux') throw unavailable('needs Linux network namespaces; use --network loopback')
   const {paths, missing} = await findTools()
   if (missing.length > 0) throw unavailable(`missing ${missing.map((t) => `${t.name} (${t.packageName})`).join(', ')}; run \`flotilla doctor\``)
@@ -62,7 +53,7 @@ class IsolatedNetwork implements NetworkMode {
   private nextSlot = FIRST_SLOT
   private readonly forwards = new Set<Server>()
 
-  constructor(private readonly tools: ToolPaths, private readonly opts: IsolatedNetworkOptions) {
+  constructor(private readonly tools: ToolPaths, private readonly opts: NetworkModeOptions) {
     this.dir = join(opts.sessionDir, 'net')
   }
 
