@@ -3,9 +3,10 @@
  * `unshare --user --map-user=<self> --keep-caps --net --mount -- node holder.js DIR TOOLS`. In
  * its namespaces it owns the bridge (the 6PN of the session), one child net+mount+uts namespace
  * per instance (held open by a tiny `sh` waiting on a pipe from here), the resolver at
- * `fdaa::3:53` (relayed to the host's `.internal` server through the IPC channel), the
- * proxy side of port forwards, and the egress proxy (egress-proxy.ts). When the IPC channel closes (`up` exited, even by SIGKILL) it
- * kills what it started and exits; the kernel then drops the namespaces, bridge and veths.
+ * `fdaa::3:53` (relayed to the host's `.internal` server through the IPC channel), the proxy
+ * side of port forwards, and the egress proxy (egress-proxy.ts). When the IPC channel closes
+ * (`up` exited, even by SIGKILL) it kills what it started and exits; the kernel then drops the
+ * namespaces, bridge and veths.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createSocket} from 'node:dgram'
