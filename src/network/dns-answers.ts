@@ -1,12 +1,13 @@
 /**
  * Precomputed answers for one registry snapshot: every name of fly-platform.md 2.3–2.4 mapped to
- * the wire bytes of its RRsets, so a query costs one Map lookup and a copy. All records live in
- * one buffer and a name maps to a row of offsets (no object per name: 10 000 instances cost a
- * few MB). Owner names are the compression pointer C0 0C (the question name, in the asker's own
+ * the wire bytes of its RRsets, so a query costs one hash lookup and a copy. All records live in
+ * one buffer and a name maps to a row of offsets (no object per name, see dns-names.ts: 10 000
+ * instances cost a few MB). Owner names are the compression pointer C0 0C (the question name, in the asker's own
  * case). dns-packet encodes TXT, SOA and NS data; everything it would silently corrupt (labels
  * > 63 bytes, names > 255, TXT strings > 255 bytes or RDATA > 64 KiB) is checked here first.
  */
 import * as dnsPacket from 'dns-packet'
+import {NameIndexBuilder, type NameIndex} from './dns-names.js'
 import type {Instance, Snapshot} from './registry.js'
 
 export const TYPE = {A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
@@ -23,8 +24,8 @@ export const ROW = {aaaaStart: 0, aaaaEnd: 1, aaaaCount: 2, txtStart: 3, txtEnd:
 export const ROW_SIZE = 9
 
 export interface Zone {
-  /** Lower-case wire form of the name ("\x03web\x08internal\x00") → row number. */
-  names: Map<string, number>
+  /** Wire-format name (any case) → row number. */
+  names: NameIndex
   /** ROW_SIZE int32 per row; an empty range means NODATA for that type. SOA and NS start where
    *  the previous field ends (TXT end, SOA end) and only the apex has them. */
   rows: Int32Array
@@ -78,7 +79,7 @@ interface Pending {
 }
 
 class ZoneWriter {
-  readonly names = new Map<string, number>()
+  readonly names = new NameIndexBuilder()
   readonly apps = new Map<string, number>()
   #rows: Int32Array = new Int32Array(ROW_SIZE * 1024)
   #records = Buffer.allocUnsafe(64 * 1024)
@@ -100,10 +101,7 @@ class ZoneWriter {
     } catch {
       return undefined // longer than 255 bytes (long metadata under a long app name): not addressable
     }
-    const existing = this.names.get(key)
-    if (existing !== undefined) return existing // two spellings of one name (metadata case): the first wins
-    const row = this.names.size
-    this.names.set(key, row)
+    const row = this.names.add(key)
     if (this.#rows.length < (row + 1) * ROW_SIZE) this.#rows = grow(this.#rows, this.#rows.length * 2)
     const at = row * ROW_SIZE
     // Checked before encoding: one TXT RR holds at most 65 535 bytes (dns-packet would throw).
@@ -144,7 +142,7 @@ class ZoneWriter {
 
   finish(negativeSoa: Buffer): Zone {
     // Copies shed the slack of doubling: the zone lives as long as its snapshot.
-    return {names: this.names, rows: this.#rows.slice(0, this.names.size * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), apps: this.apps, negativeSoa}
+    return {names: this.names.finish(), rows: this.#rows.slice(0, this.names.count * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), apps: this.apps, negativeSoa}
   }
 
   /** Where the AAAA RRs of `ips` start in the records (written once per distinct list). */
@@ -212,8 +210,14 @@ class Names {
     if (value !== '') entry.txt.push(value)
   }
 
-  writeTo(zone: ZoneWriter): void {
-    for (const [name, pending] of this.#names) zone.add(name, pending)
+  /** Adds every name to the zone; returns the row of `wanted`. */
+  writeTo(zone: ZoneWriter, wanted?: string): number | undefined {
+    let row: number | undefined
+    for (const [name, pending] of this.#names) {
+      const added = zone.add(name, pending)
+      if (name === wanted) row = added
+    }
+    return row
   }
 }
 
@@ -234,8 +238,9 @@ function appNames(app: string, instances: readonly Instance[]): Names {
     names.aaaa(`${instance.id}.vm.${app}`, [instance])
     for (const [key, value] of Object.entries(instance.metadata ?? {})) {
       if (!METADATA_LABEL.test(key) || !METADATA_LABEL.test(value)) continue // not addressable in DNS, as on Fly
-      names.name(`${key}.kv._metadata.${app}`)
-      names.aaaa(`${value}.${key}.kv._metadata.${app}`, [instance])
+      // DNS folds case: "Primary" and "primary" are one name.
+      names.name(`${key.toLowerCase()}.kv._metadata.${app}`)
+      names.aaaa(`${value.toLowerCase()}.${key.toLowerCase()}.kv._metadata.${app}`, [instance])
     }
   }
   return names
@@ -246,9 +251,8 @@ export function buildZone(snapshot: Snapshot, ttl = 5): Zone {
   const zone = new ZoneWriter(ttl)
   const apps = groupBy(snapshot.instances, (i) => i.app)
   for (const [app, instances] of apps) {
-    const names = appNames(app, instances)
-    names.writeTo(zone)
-    zone.apps.set(app, zone.names.get(wireKey(`${app}.${ZONE}`))!)
+    const row = appNames(app, instances).writeTo(zone, app)
+    if (row !== undefined) zone.apps.set(app, row)
   }
   const global = new Names()
   global.txt('_apps', [...apps.keys()].join(','))

@@ -20,7 +20,8 @@ const AA = 0x0400
 const TC = 0x0200
 const RA = 0x0080
 const ECHOED_FLAGS = 0x7910 // opcode, RD and CD are copied from the query
-const TOP_N = /^[\x04-\x07]top/
+/** "top" as a 24-bit big-endian number, for the first label of `top<N>.nearest.of…`. */
+const TOP = 0x746f70
 const NO_LIMIT = 0xffff
 
 /** A run of answer RRs: `count` records in source[start, end). */
@@ -86,10 +87,9 @@ export class QueryHandler {
     }
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.#reply(msg, q, flags, RCODE.REFUSED, 0, undefined, false, tcp)
     const zone = this.zone()
-    const key = msg.toString('latin1', 12, q.nameEnd).toLowerCase()
-    let row = zone.names.get(key)
+    let row: number | undefined = zone.names.find(msg, 12, q.nameEnd)
     let top = NO_LIMIT
-    if (row === undefined && TOP_N.test(key)) [row, top] = nearest(zone, key) ?? [undefined, top]
+    if (row < 0) [row, top] = nearest(zone, msg, q.nameEnd) ?? [undefined, top]
     if (row === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
     const partial = top !== NO_LIMIT && q.qtype === TYPE.AAAA && top * AAAA_RR_BYTES <= MAX_ANSWER_BYTES // top<N> of a huge app can fit
     if (zone.rows[row * ROW_SIZE + ROW.tooLarge] && !partial) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
@@ -248,7 +248,9 @@ function inZone(msg: Buffer, q: Question): boolean {
 }
 
 /** `top<N>.nearest.of.<app>.internal` → [row of the app, N]: locally every instance is equally near. */
-function nearest(zone: Zone, key: string): [number, number] | undefined {
+function nearest(zone: Zone, msg: Buffer, nameEnd: number): [number, number] | undefined {
+  if (msg[12]! < 4 || msg[12]! > 7 || (msg.readUIntBE(13, 3) | 0x202020) !== TOP) return undefined // not top<N>: no string work
+  const key = msg.toString('latin1', 12, nameEnd).toLowerCase()
   const labels: string[] = []
   for (let at = 0; key.charCodeAt(at) !== 0; at += key.charCodeAt(at) + 1) labels.push(key.slice(at + 1, at + 1 + key.charCodeAt(at)))
   const [top, near, of, app] = labels
