@@ -5,7 +5,7 @@
  * Leftovers are looked for in /proc by a marker only this test's processes carry.
  */
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
@@ -196,17 +196,23 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
   assert.match(again.stderr, /no flotilla up is running here/)
 })
 
+/** `up` in the foreground (default network), resolved once it says it is running. */
+async function foregroundUp(dir: string, mark: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8')
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: string) => (output += d).includes('Press Ctrl-C') && resolve())
+    child.stderr.on('data', (d: string) => (output += d))
+    child.once('exit', (code) => reject(new Error(`up exited with ${code} before it was running:\n${output}`)))
+  })
+  return child
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`up in the foreground stops everything on ${signal}`, async (t) => {
     const {dir, mark} = await workspace(t)
-    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
-    let output = ''
-    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8')
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: string) => (output += d).includes('Press Ctrl-C') && resolve())
-      child.stderr.on('data', (d: string) => (output += d))
-      child.once('exit', (code) => reject(new Error(`up exited with ${code} before it was running:\n${output}`)))
-    })
+    const child = await foregroundUp(dir, mark)
     assert.ok((await marked(mark)).length >= 3, 'up and its two instances')
     const exited = once(child, 'exit')
     child.kill(signal)
@@ -214,6 +220,38 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.deepEqual(await marked(mark), [])
   })
 }
+
+test('a SIGKILLed up leaves nothing: its parent-death guard stops the instances', async (t) => {
+  const {dir, mark} = await workspace(t)
+  const child = await foregroundUp(dir, mark)
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+  // The guard sends kill_signal (the servers exit on it), then SIGKILL after kill_timeout.
+  for (let tries = 0; (await marked(mark)).length > 0; tries++) {
+    assert.ok(tries < 300, `still running after 15 s: ${await marked(mark)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+})
+
+test('a second Ctrl-C kills at once what ignores the first', {timeout: 60_000}, async (t) => {
+  const mark = randomBytes(6).toString('hex')
+  t.after(async () => {
+    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
+  })
+  const dir = await tempDir(t, 'flotilla-up-')
+  // Ignores its kill_signal and has the longest kill_timeout Fly allows: only a second Ctrl-C ends it soon.
+  await writeFile(join(dir, 'fly.toml'), 'app = "stubborn"\nkill_signal = "SIGINT"\nkill_timeout = "300s"\n[processes]\napp = "sh -c \'trap \\"\\" INT; echo ready; while :; do sleep 1; done\'"\n')
+  const child = await foregroundUp(dir, mark)
+  const exited = once(child, 'exit')
+  const stopping = new Promise((resolve) => child.stderr.on('data', (d: string) => d.includes('Stopping') && resolve(d)))
+  child.kill('SIGINT')
+  // Two signals sent back to back may arrive as one: the second goes once the first is taken.
+  await stopping
+  child.kill('SIGINT')
+  assert.deepEqual(await exited, [0, null])
+  assert.deepEqual(await marked(mark), [])
+})
 
 test('a port two instances want is refused, naming both; so is a second up', async (t) => {
   const {dir, mark} = await workspace(t)
