@@ -5,7 +5,7 @@
  * Leftovers are looked for in /proc by a marker only this test's processes carry.
  */
 import assert from 'node:assert/strict'
-import {spawn, type ChildProcess} from 'node:child_process'
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
@@ -197,7 +197,7 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
 })
 
 /** `up` in the foreground (default network), resolved once it says it is running. */
-async function foregroundUp(dir: string, mark: string): Promise<ChildProcess> {
+async function foregroundUp(dir: string, mark: string): Promise<ChildProcessWithoutNullStreams> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
   let output = ''
   for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8')
