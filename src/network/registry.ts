@@ -275,5 +275,6 @@ export function followRegistryFile(file: string, registry: Registry, onError: (e
       }
     })
   })
+  watcher.on('error', onError) // e.g. the directory was removed: keep serving the last registry
   return () => watcher.close()
 }
