@@ -86,3 +86,18 @@ export async function forwardTcp(hostPort: number, targets: () => {ip: string; p
     }),
   }
 }
+
+/**
+ * Loopback mode: an app binds its ports on the host itself. Says so before starting anything
+ * when another program holds one (`owner` names who wants it). A host without IPv6 cannot probe
+ * `::`; then the app itself will tell.
+ */
+export function ensurePortFree(port: number, owner: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE'
+      ? reject(new FlotillaError('E_PORT_IN_USE', `port ${port}, which ${owner} listens on, is already in use by another program (another flotilla up?)`, ExitCode.runtime))
+      : resolve()))
+    probe.listen({port, host: '::', exclusive: true}, () => probe.close(() => resolve()))
+  })
+}

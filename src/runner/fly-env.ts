@@ -4,7 +4,8 @@
  * never appear in errors or warnings: only names and line numbers do.
  */
 import {randomBytes} from 'node:crypto'
-import {LocatedError} from '../errors.js'
+import {readFile} from 'node:fs/promises'
+import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
 
 /** A Machine ID as Fly prints them: 14 lowercase hex digits. */
 export function machineId(): string {
@@ -58,6 +59,14 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
     env[name] = interpolate(rest, env)
   }
   return env
+}
+
+/** Reads and parses an app's env_file (`owner` names the app in errors). */
+export async function readEnvFile(file: string, owner: string): Promise<Record<string, string>> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new FlotillaError('E_ENV_FILE', `${file}: cannot read the env_file of ${owner} (${error.code ?? error.message})`, ExitCode.input)
+  })
+  return parseDotenv(text, file)
 }
 
 function closingQuote(body: string, quote: string): number {

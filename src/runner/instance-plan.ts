@@ -278,6 +278,11 @@ export function selectAndScale(plan: RunPlan, {only = [], scale = {}}: PlanOptio
   return {...plan, apps}
 }
 
+/** The ports an app is known to listen on: its services' internal ports and its checks' ports. */
+export function listenPorts(app: AppPlan): number[] {
+  return [...new Set([...app.services.map((s) => s.port), ...app.checks.map((c) => c.port)])]
+}
+
 /**
  * Loopback mode shares the host's ports between all instances: two that listen on the same port
  * (a service's internal_port or a check's port) cannot both run. Names both, and the way out.
@@ -285,7 +290,7 @@ export function selectAndScale(plan: RunPlan, {only = [], scale = {}}: PlanOptio
 export function checkPortClashes(plan: RunPlan): void {
   const owners = new Map<number, string>()
   for (const app of plan.apps) {
-    const ports = new Set([...app.services.map((s) => s.port), ...app.checks.map((c) => c.port)])
+    const ports = listenPorts(app)
     for (let index = 0; index < app.count; index++) {
       const key = `${app.label}.${index}`
       for (const port of ports) {

@@ -5,16 +5,16 @@
  * `registry.json` (the registry as `dns serve --registry` reads it), removed on stop.
  */
 import {EventEmitter} from 'node:events'
-import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
-import {createServer} from 'node:net'
+import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Writable} from 'node:stream'
 import {ExitCode, FlotillaError} from '../errors.js'
 import {Registry, registerEnv, startDnsServer, type DnsServer} from '../network/index.js'
+import {ensurePortFree} from '../network/loopback.js'
 import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode, type PortForward} from '../network/network-mode.js'
 import {startControlServer, type ControlHandler, type ControlServer} from './control-socket.js'
-import {flyEnv, machineId, parseDotenv, ulid} from './fly-env.js'
-import {checkPortClashes, type AppPlan, type RunPlan} from './instance-plan.js'
+import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
+import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
 import {LogMux, type LogLine} from './log-mux.js'
 import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
 import type {Health} from './health-check.js'
@@ -129,7 +129,7 @@ export class Session extends EventEmitter {
     await mkdir(this.stateDir, {recursive: true, mode: 0o700})
     // First, so a second `up` here fails before it starts anything.
     this.#control = await startControlServer(controlSocketPath(this.plan.dir), this.#handle)
-    const secrets = await Promise.all(this.plan.apps.map((app) => readSecrets(app)))
+    const secrets = await Promise.all(this.plan.apps.map((app) => (app.envFile === undefined ? {} : readEnvFile(app.envFile, app.label))))
     this.#network = await this.#createNetwork()
     this.#kind = this.#network.kind
     if (this.#kind === 'loopback') {
@@ -377,30 +377,6 @@ export class Session extends EventEmitter {
       }
     }
   }
-}
-
-function listenPorts(app: AppPlan): number[] {
-  return [...new Set([...app.services.map((s) => s.port), ...app.checks.map((c) => c.port)])]
-}
-
-/** Loopback mode: the app will bind this port itself; say so now if another program holds it. */
-function ensurePortFree(port: number, label: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    // Only a taken port is news; a host without IPv6 cannot probe '::', and the app will tell.
-    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE'
-      ? reject(new FlotillaError('E_PORT_IN_USE', `port ${port}, which ${label} listens on, is already in use by another program (another flotilla up?)`, ExitCode.runtime))
-      : resolve()))
-    probe.listen({port, host: '::', exclusive: true}, () => probe.close(() => resolve()))
-  })
-}
-
-async function readSecrets(app: AppPlan): Promise<Record<string, string>> {
-  if (app.envFile === undefined) return {}
-  const text = await readFile(app.envFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new FlotillaError('E_ENV_FILE', `${app.envFile}: cannot read the env_file of ${app.label} (${error.code ?? error.message})`, ExitCode.input)
-  })
-  return parseDotenv(text, app.envFile)
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
