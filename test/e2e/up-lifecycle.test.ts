@@ -170,6 +170,12 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
   const table = await cli(['ps'])
   assert.match(table.stdout, /^APP\s+GROUP\s+INSTANCE\s+PID\s+ADDRESS\s+STATE\s+HEALTH\s+RESTARTS\s+UPTIME$/m)
 
+  // A follower gets the last line, then the restarted instance's first one, and ends with `up`.
+  const follow = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'logs', '-f', '-n', '1', 'alpha'], {cwd: dir, env: {...process.env, NO_COLOR: '1'}})
+  let followed = ''
+  const followEnded = once(follow, 'exit')
+  // The recent lines and the subscription come in one step: once the first is here, it follows.
+  await new Promise<void>((resolve) => follow.stdout.setEncoding('utf8').on('data', (d: string) => (followed += d) && resolve()))
   const restart = await cli(['restart', 'alpha'])
   assert.equal(restart.code, 0, restart.stderr)
   const after = JSON.parse((await cli(['ps', '--json'])).stdout)
@@ -187,6 +193,8 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
   const upPid = status.pid as number
   const down = await cli(['down'])
   assert.equal(down.code, 0, down.stderr)
+  assert.deepEqual(await followEnded, [0, null])
+  assert.equal(followed, `alpha[web].0 | ready on ${alphaPort}\n`.repeat(2))
   assert.deepEqual(await marked(mark), [])
   assert.equal(await running(upPid), false)
   await assert.rejects(stat(join(dir, '.flotilla', 'control.sock')), {code: 'ENOENT'})
