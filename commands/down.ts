@@ -6,7 +6,7 @@ export default class Down extends BaseCommand {
 
   async run(): Promise<{stopped: number}> {
     await this.parse(Down)
-    const {stopSession} = await import('../src/runner/workspace-runner.js')
+    const {stopSession} = await import('../src/runner/control-socket.js')
     const result = await stopSession(process.cwd())
     this.log(`stopped ${result.stopped} instance${result.stopped === 1 ? '' : 's'}`)
     return result

@@ -15,7 +15,7 @@ export default class Logs extends BaseCommand {
 
   async run(): Promise<undefined> {
     const {args, flags} = await this.parse(Logs)
-    const {controlRequest, controlSocketPath, LogMux} = await import('../src/runner/index.js')
+    const [{controlRequest, controlSocketPath}, {LogMux}] = await Promise.all([import('../src/runner/control-socket.js'), import('../src/runner/log-mux.js')])
     const mux = new LogMux(process.stdout, {format: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps})
     const seen = new Set<string>()
     await controlRequest(controlSocketPath(process.cwd()), {op: 'logs', follow: flags.follow, tail: flags.lines,

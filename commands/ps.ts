@@ -7,7 +7,8 @@ export default class Ps extends BaseCommand {
 
   async run(): Promise<SessionStatus> {
     await this.parse(Ps)
-    const {controlRequest, controlSocketPath} = await import('../src/runner/index.js')
+    // The control client only: `ps` must not load the supervisor (start-up, style.md §9).
+    const {controlRequest, controlSocketPath} = await import('../src/runner/control-socket.js')
     const {renderPs} = await import('../src/ui/up-render.js')
     const status = (await controlRequest(controlSocketPath(process.cwd()), {op: 'status'})) as SessionStatus
     this.log(renderPs(status))

@@ -9,7 +9,7 @@ export default class Restart extends BaseCommand {
 
   async run(): Promise<{restarted: InstanceView[]}> {
     const {args} = await this.parse(Restart)
-    const {controlRequest, controlSocketPath} = await import('../src/runner/index.js')
+    const {controlRequest, controlSocketPath} = await import('../src/runner/control-socket.js')
     const restarted = (await controlRequest(controlSocketPath(process.cwd()), {op: 'restart', app: args.app})) as InstanceView[]
     for (const i of restarted) this.log(`restarted ${i.app}[${i.group}].${i.index} (pid ${i.pid ?? '-'})`)
     return {restarted}

@@ -4,11 +4,16 @@
  * created mode 0600 inside a 0700 directory, so other users can neither connect nor replace it.
  * A socket file nobody answers on is a leftover of a killed `up` and is replaced.
  */
+import {readFileSync} from 'node:fs'
 import {chmod, mkdir, unlink} from 'node:fs/promises'
 import {createServer, connect, type Server, type Socket} from 'node:net'
-import {dirname} from 'node:path'
+import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ExitCode, FlotillaError} from '../errors.js'
+
+/** Where a workspace's `up` keeps its state: `<dir>/.flotilla/`. */
+export const STATE_DIR = '.flotilla'
+export const controlSocketPath = (dir: string): string => join(dir, STATE_DIR, 'control.sock')
 
 export type ControlRequest =
   | {op: 'status'}
@@ -192,4 +197,30 @@ export async function controlRequest(path: string, request: ControlRequest, onLi
     })
     socket.on('close', () => settle(() => reject(new FlotillaError('E_NOT_RUNNING', 'flotilla up closed the connection without answering', ExitCode.runtime))))
   })
+}
+
+/** `flotilla down`: stops the `up` running in `dir` and returns once it and its processes are gone. */
+export async function stopSession(dir: string): Promise<{stopped: number}> {
+  const socket = controlSocketPath(dir)
+  const {pid} = (await controlRequest(socket, {op: 'status'})) as {pid: number}
+  const result = (await controlRequest(socket, {op: 'down'})) as {stopped: number}
+  // Its processes are gone when `down` answers; wait for the `up` process itself too.
+  while (isAlive(pid)) await sleep(10)
+  return result
+}
+
+/** A zombie (exited, not yet reaped by a parent that may never reap it) counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  if (process.platform !== 'linux') return true
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
 }

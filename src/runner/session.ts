@@ -12,17 +12,15 @@ import {ExitCode, FlotillaError} from '../errors.js'
 import {Registry, registerEnv, startDnsServer, type DnsServer} from '../network/index.js'
 import {ensurePortFree} from '../network/loopback.js'
 import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode, type PortForward} from '../network/network-mode.js'
-import {startControlServer, type ControlHandler, type ControlServer} from './control-socket.js'
+import {controlSocketPath, startControlServer, STATE_DIR, type ControlHandler, type ControlServer} from './control-socket.js'
 import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
 import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
 import {LogMux, type LogLine} from './log-mux.js'
 import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
 import type {Health} from './health-check.js'
 
-export const STATE_DIR = '.flotilla'
 /** How long after start an instance's listeners are read for the IPv4-only warning. */
 const LISTEN_GRACE_MS = 2000
-export const controlSocketPath = (dir: string): string => join(dir, STATE_DIR, 'control.sock')
 
 export interface SessionOptions {
   plan: RunPlan

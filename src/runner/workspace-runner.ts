@@ -4,7 +4,7 @@
  * (`startWorkspace`, exported as `flotilla/testing`).
  */
 import {spawn} from 'node:child_process'
-import {closeSync, createWriteStream, openSync, readFileSync} from 'node:fs'
+import {closeSync, createWriteStream, openSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {Resolver} from 'node:dns/promises'
 import {join} from 'node:path'
@@ -14,9 +14,9 @@ import type {Agent} from 'undici'
 import {ExitCode, FlotillaError} from '../errors.js'
 import {formatHostPort, registerEnv} from '../network/index.js'
 import type {NetworkKind} from '../network/network-mode.js'
-import {controlRequest, isControlSocketLive} from './control-socket.js'
+import {controlRequest, controlSocketPath, isControlSocketLive, STATE_DIR} from './control-socket.js'
 import {loadRunPlan, type PlanOptions} from './instance-plan.js'
-import {controlSocketPath, Session, STATE_DIR, type SessionStatus} from './session.js'
+import {Session, type SessionStatus} from './session.js'
 
 export interface RunOptions extends PlanOptions {
   network?: NetworkKind
@@ -179,31 +179,5 @@ export async function startWorkspace(options: RunOptions & {dir: string; logs?: 
     logs,
     status: () => session.status(),
     stop: () => (stopping ??= Promise.all([dispatcher.close(), session.stop()]).then(() => undefined)),
-  }
-}
-
-/** `flotilla down`: stops the `up` running in `dir` and returns once it and its processes are gone. */
-export async function stopSession(dir: string): Promise<{stopped: number}> {
-  const socket = controlSocketPath(dir)
-  const {pid} = (await controlRequest(socket, {op: 'status'})) as SessionStatus
-  const result = (await controlRequest(socket, {op: 'down'})) as {stopped: number}
-  // Its processes are gone when `down` answers; wait for the `up` process itself too.
-  while (isAlive(pid)) await sleep(10)
-  return result
-}
-
-/** A zombie (exited, not yet reaped by a parent that may never reap it) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  if (process.platform !== 'linux') return true
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
   }
 }
