@@ -70,7 +70,6 @@ export class Session extends EventEmitter {
   readonly #members = new Map<string, Member>()
   readonly #forwards: PortForward[] = []
   readonly #urls = new Map<string, string[]>()
-  readonly #everRan = new Set<string>()
   readonly #warned = new Set<string>()
   readonly #registry = new Registry()
   readonly #supervisor: Supervisor
@@ -230,7 +229,6 @@ export class Session extends EventEmitter {
   }
 
   #onState(event: StateEvent): void {
-    if (event.state === 'running') this.#everRan.add(event.key)
     const member = this.#members.get(event.key)
     if (member && event.state === 'running' && this.networkKind !== 'loopback' && !this.#warned.has(event.key)) {
       this.#warned.add(event.key)
@@ -283,8 +281,8 @@ export class Session extends EventEmitter {
   }
 
   /**
-   * Resolves when every instance has started (`started`) or runs and passes its checks
-   * (`healthy`); rejects with E_INSTANCE_FAILED when one gives up or keeps crashing.
+   * Resolves when every instance runs (`started`), or runs and passes its checks (`healthy`);
+   * rejects with E_INSTANCE_FAILED when one gives up or is crash-looping.
    */
   waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
     const {keys, signal} = options
@@ -294,7 +292,8 @@ export class Session extends EventEmitter {
         const all = this.#supervisor.status().filter((s) => keys === undefined || keys.includes(s.key))
         const failed = all.find((s) => s.state === 'fatal' || (s.state === 'crashed' && (s.crashLoop || this.#members.get(s.key)?.app.restart.policy === 'never')))
         if (failed) finish(new FlotillaError('E_INSTANCE_FAILED', `${failed.key} ${failed.state}${failed.exitCode === null ? '' : ` (exit code ${failed.exitCode})`}`, ExitCode.runtime))
-        else if (all.every((s) => this.#everRan.has(s.key))) finish()
+        // Running now, or done with a clean exit (a one-off job); a crashed one is not there yet.
+        else if (all.every((s) => s.state === 'running' || (s.state === 'stopped' && s.exitCode === 0))) finish()
       }
       const finish = (error?: Error) => {
         this.off('state', check)
