@@ -1,5 +1,5 @@
 import {dirname, resolve} from 'node:path'
-import {parseToml} from '../config/index.js'
+import {closest, parseToml} from '../config/index.js'
 import {LocatedError} from '../errors.js'
 import {appNameProblem} from './app-name.js'
 import {locateKeyPath} from './locate.js'
@@ -89,20 +89,7 @@ function isTable(value: unknown): value is Record<string, unknown> {
 function checkKeys(table: Record<string, unknown>, known: readonly string[], prefix: string, fail: (code: string, message: string, keyPath: string) => never): void {
   for (const key of Object.keys(table)) {
     if (known.includes(key)) continue
-    const guess = known.find((k) => editDistance(k, key.toLowerCase()) <= 2)
+    const guess = closest(key, known)
     fail('E_WORKSPACE_KEY', `unknown key "${prefix}${key}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`, `${prefix}${key}`)
   }
-}
-
-/** Levenshtein distance, for "did you mean" on the handful of workspace keys. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }

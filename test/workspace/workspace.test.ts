@@ -86,6 +86,8 @@ test('located errors for bad workspaces', () => {
   assertFails(`${APP('a')}[app.local]\ncount = -1\n`, 'E_WORKSPACE_COUNT', 6, /count must be a whole number/)
   assertFails(`${APP('a')}[app.local]\ncount = 1.5\n`, 'E_WORKSPACE_COUNT', 6, /count must be a whole number/)
   assertFails(`${APP('a')}[app.local]\ncomand = "x"\n`, 'E_WORKSPACE_KEY', 6, /did you mean "command"/)
+  // The same guesses as fly.toml's unknown keys: words in another order, letters swapped.
+  assertFails(`${APP('a')}[app.local]\nfile_env = ".env"\n`, 'E_WORKSPACE_KEY', 6, /unknown key "app\[0\]\.local\.file_env"; did you mean "env_file"/)
   assertFails('[app]\nname = "a"\n', 'E_WORKSPACE_TYPE', 1, /write \[\[app\]\], not \[app\]/)
   assertFails('source = "fly.toml"\n', 'E_WORKSPACE_EMPTY', undefined, /flotilla\.toml: app: the workspace lists no apps/)
 })
