@@ -19,6 +19,8 @@ import {LogMux, type LogLine} from './log-mux.js'
 import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
 import type {Health} from './health-check.js'
 
+/** How long an instance must stay up to count as started (supervisord's startsecs). */
+const START_SETTLE_MS = 1000
 /** How long after start an instance's listeners are read for the IPv4-only warning. */
 const LISTEN_GRACE_MS = 2000
 
@@ -292,10 +294,20 @@ export class Session extends EventEmitter {
         const all = this.#supervisor.status().filter((s) => keys === undefined || keys.includes(s.key))
         const failed = all.find((s) => s.state === 'fatal' || (s.state === 'crashed' && (s.crashLoop || this.#members.get(s.key)?.app.restart.policy === 'never')))
         if (failed) finish(new FlotillaError('E_INSTANCE_FAILED', `${failed.key} ${failed.state}${failed.exitCode === null ? '' : ` (exit code ${failed.exitCode})`}`, ExitCode.runtime))
-        // Running now, or done with a clean exit (a one-off job); a crashed one is not there yet.
-        else if (all.every((s) => s.state === 'running' || (s.state === 'stopped' && s.exitCode === 0))) finish()
+        else {
+          // Up for START_SETTLE_MS (supervisord's startsecs), or done with a clean exit (a one-off
+          // job): a command that dies at once must not be reported as started.
+          const now = Date.now()
+          const wait = all.map((s) => (s.state === 'stopped' && s.exitCode === 0 ? 0
+            : s.state === 'running' && s.startedAt !== null ? Math.max(0, s.startedAt + START_SETTLE_MS - now) : Infinity))
+          const longest = Math.max(...wait)
+          if (longest === 0) finish()
+          else if (longest < Infinity) timer ??= setTimeout(() => ((timer = undefined), check()), longest)
+        }
       }
+      let timer: NodeJS.Timeout | undefined
       const finish = (error?: Error) => {
+        clearTimeout(timer)
         this.off('state', check)
         signal?.removeEventListener('abort', aborted)
         if (error) reject(error)

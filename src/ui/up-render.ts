@@ -24,6 +24,7 @@ export async function showStartup(session: Session, options: {healthy: boolean; 
         task.title = `${app.label} ${goal}`
       } catch (error) {
         failed.push(app.label)
+        task.title = `${app.label} failed`
         throw error
       }
     },

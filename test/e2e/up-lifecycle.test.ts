@@ -288,3 +288,17 @@ test('a missing command is an input error naming the app; bad flags exit 2', asy
   assert.equal(scale.code, 2)
   assert.match(scale.stderr, /--scale expects APP=N/)
 })
+
+test('an app that dies at start is reported as failed, not started; --detach then leaves nothing', async (t) => {
+  const mark = randomBytes(6).toString('hex')
+  t.after(async () => {
+    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
+  })
+  const dir = await tempDir(t, 'flotilla-up-')
+  await writeFile(join(dir, 'Procfile'), 'steady: sleep 600\nbroken: echo boom >&2; exit 3\n')
+  const up = await runCli(['up', '--detach', '--network', 'loopback'], {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal(up.code, 3)
+  assert.match(up.stderr, /\[broken\]\.0 crashed \(exit code 3\)/)
+  assert.match(up.stderr, /\[broken\]\.0 \! boom/, 'the end of its log is shown')
+  assert.deepEqual(await marked(mark), [])
+})
