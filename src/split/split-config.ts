@@ -105,8 +105,10 @@ function loadForSplit(text: Uint8Array, source: string): {config: FlyConfig; dia
 function withoutLegacyKeys(config: FlyConfig, diagnostics: Diagnostic[]): {config: FlyConfig; diagnostics: Diagnostic[]} {
   const cleaned = structuredClone(config)
   const notes = diagnostics.map((d) => {
-    if (d.code !== 'W_LEGACY_KEY' || !d.keyPath) return d
-    const segments = d.keyPath.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s))
+    // The path in the normalised config: `[compute] private_network` sits at vm[0].private_network.
+    const path = d.configPath ?? d.keyPath
+    if (d.code !== 'W_LEGACY_KEY' || !path) return d
+    const segments = path.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s))
     const parent = segments.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], cleaned)
     if (typeof parent !== 'object' || parent === null) return d
     delete (parent as Record<string | number, unknown>)[segments.at(-1)!]
