@@ -286,9 +286,12 @@ export class Session extends EventEmitter {
    * Resolves when every instance runs (`started`), or runs and passes its checks (`healthy`);
    * rejects with E_INSTANCE_FAILED when one gives up or is crash-looping.
    */
-  waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
-    const {keys, signal} = options
-    if (condition === 'healthy') return this.#supervisor.waitHealthy(options)
+  async waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
+    await this.#waitStarted(options)
+    if (condition === 'healthy') await this.#supervisor.waitHealthy(options)
+  }
+
+  #waitStarted({keys, signal}: {keys?: string[]; signal?: AbortSignal}): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const all = this.#supervisor.status().filter((s) => keys === undefined || keys.includes(s.key))

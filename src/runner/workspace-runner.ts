@@ -81,19 +81,26 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
   const socket = controlSocketPath(dir)
   let session: Session | undefined
   let status: SessionStatus
+  // Stops what exec started and flushes its log, so a failure report reads the whole of it.
+  let finish = async () => {}
   if (await isControlSocketLive(socket)) {
     status = (await controlRequest(socket, {op: 'wait', healthy: true})) as SessionStatus
   } else {
     const plan = await loadRunPlan(dir, options)
     await mkdir(join(dir, STATE_DIR), {recursive: true, mode: 0o700})
     const logs = createWriteStream(logFile, {mode: 0o600})
-    session = await Session.start({plan, logs, color: false, ...(options.network ? {network: options.network} : {})})
-    session.once('stopped', () => logs.end())
+    const flush = () => new Promise<void>((resolve) => logs.end(resolve))
+    session = await Session.start({plan, logs, color: false, ...(options.network ? {network: options.network} : {})}).catch(async (error: unknown) => {
+      await flush()
+      throw error
+    })
+    const started = session
+    finish = () => started.stop().then(flush)
     try {
       await session.waitUntil('healthy')
     } catch (error) {
-      await session.stop()
-      throw new FlotillaError('E_START_FAILED', `${(error as Error).message}; the apps' logs are in ${logFile}`, ExitCode.runtime)
+      await finish()
+      throw new FlotillaError('E_START_FAILED', `${(error as Error).message}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)
     }
     status = session.status()
   }
@@ -112,7 +119,7 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
     if (exit !== 0 && !session) await saveRecentLogs(socket, logFile)
     return {status: exit, logFile, reused: session === undefined}
   } finally {
-    await session?.stop()
+    await finish()
   }
 }
 
