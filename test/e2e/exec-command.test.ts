@@ -82,3 +82,17 @@ test('exec reuses a running up of the directory and leaves it running', async (t
   assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
   assert.deepEqual(await marked(mark), [])
 })
+
+test('exec does not run the command when an app crashes at start, and says why', async (t) => {
+  const mark = randomBytes(6).toString('hex')
+  t.after(async () => {
+    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
+  })
+  const dir = await tempDir(t, 'flotilla-exec-')
+  await writeFile(join(dir, 'Procfile'), 'broken: echo boom >&2; exit 3\n')
+  const result = await runCli(['exec', '--', 'node', '-e', 'console.log("ran")'], {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal(result.code, 3)
+  assert.equal(result.stdout, '')
+  assert.match(result.stderr, /\[broken\]\.0 crashed \(exit code 3\); the end of .*exec\.log:\n.*\[broken\]\.0 ! boom/)
+  assert.deepEqual(await marked(mark), [])
+})
