@@ -2,8 +2,9 @@
  * The preload (`node --import flotilla/register`, or through NODE_OPTIONS as registerEnv sets
  * it): `dns.lookup` and `dns.promises.lookup`, and so http, net, tls and fetch, resolve
  * `*.internal` through the flotilla DNS server named by FLOTILLA_DNS, and `fly-local-6pn` to
- * FLOTILLA_LOCAL_6PN. Every other name goes to the original lookup untouched. Without
- * FLOTILLA_DNS this does nothing.
+ * FLOTILLA_LOCAL_6PN. Every other name goes to the original lookup untouched. When HTTP_PROXY or
+ * HTTPS_PROXY is set (the isolated mode's egress proxy), global fetch goes through it too, except
+ * for private hosts (fetch-proxy.ts). Without FLOTILLA_DNS this does nothing.
  */
 import dns from 'node:dns'
 import {syncBuiltinESMExports} from 'node:module'
@@ -29,4 +30,9 @@ if (server) {
   dns.promises.lookup = lookupAsync as typeof dns.promises.lookup
   // `import {lookup} from 'node:dns'` binds the ESM export, which only follows the patch after a sync.
   syncBuiltinESMExports()
+  // A cheap check first: undici loads only in processes that have a proxy to honour.
+  if (['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'].some((name) => process.env[name])) {
+    const {installProxyDispatcher} = await import('./fetch-proxy.js')
+    installProxyDispatcher()
+  }
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {once} from 'node:events'
 import {writeFile} from 'node:fs/promises'
-import {createServer} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {createServer, type IncomingMessage} from 'node:http'
+import {connect, type AddressInfo, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {test} from 'node:test'
 import {promisify} from 'node:util'
@@ -27,7 +27,7 @@ import dns from 'node:dns'
 import {lookup} from 'node:dns/promises'
 import http from 'node:http'
 const port = Number(process.argv[2])
-const out = {}
+const out = {undici7: Symbol.for('undici.globalDispatcher.2') in globalThis}
 const settle = (p) => p.then((v) => v, (e) => ({error: e.code}))
 out.http = await new Promise((resolve) => http.get('http://web.internal:' + port + '/', (res) => {
   let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => resolve(body))
@@ -65,6 +65,47 @@ test('the preload makes http, fetch and dns.lookup in a child node process resol
   assert.ok(['ENOTFOUND', 'EAI_AGAIN'].includes(out.nope.error), 'unknown names fall back to the system resolver')
   assert.deepEqual(out.local, {address: 'fdaa:0:1:a7b:1::7', family: 6})
   assert.equal(out.localhost, '127.0.0.1', 'other names are untouched')
+  assert.equal(out.undici7, false, 'without a proxy the preload does not load undici')
+})
+
+/** A CONNECT-only HTTP proxy on 127.0.0.1 that reaches `example.test` (a local server); records what it was asked. */
+async function connectProxy(t: {after(fn: () => unknown): void}, examplePort: number): Promise<{port: number; asked: string[]}> {
+  const asked: string[] = []
+  const proxy = createServer((_req, res) => res.writeHead(405).end())
+  proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    asked.push(req.url!)
+    if (req.url !== 'example.test:80') return void client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n')
+    const upstream = connect(examplePort, '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      upstream.write(head)
+      upstream.pipe(client).pipe(upstream)
+    })
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+  })
+  proxy.listen(0, '127.0.0.1')
+  await once(proxy, 'listening')
+  t.after(() => proxy.close())
+  return {port: (proxy.address() as AddressInfo).port, asked}
+}
+
+test('with HTTP_PROXY set, the preload sends fetch through the proxy, except .internal names', async (t) => {
+  const [webPort, examplePort] = await Promise.all([httpServer(t, 'hello from web'), httpServer(t, 'example via the proxy')])
+  const proxy = await connectProxy(t, examplePort)
+  const dns = await startDns({instances: [{app: 'web'}]})
+  t.after(() => dns.stop())
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'child.mjs'), `
+const settle = (p) => p.then((r) => r.text(), (e) => ({error: String(e.cause?.code ?? e.cause ?? e)}))
+console.log(JSON.stringify({
+  external: await settle(fetch('http://example.test/')),
+  internal: await settle(fetch('http://web.internal:${webPort}/')),
+}))`)
+  const env: NodeJS.ProcessEnv = {...process.env, ...dns.env, HTTP_PROXY: `http://127.0.0.1:${proxy.port}`}
+  for (const name of ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'NO_PROXY', 'no_proxy']) delete env[name] // .internal goes direct even without NO_PROXY
+  const {stdout} = await run(process.execPath, [join(dir, 'child.mjs')], {env, cwd: dir, timeout: 30_000})
+  assert.deepEqual(JSON.parse(stdout), {external: 'example via the proxy', internal: 'hello from web'})
+  assert.deepEqual(proxy.asked, ['example.test:80'], 'the .internal request did not go through the proxy')
 })
 
 test('registerEnv appends the preload to an existing NODE_OPTIONS once', async (t) => {
