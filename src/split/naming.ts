@@ -10,6 +10,11 @@ export function sanitiseAppName(raw: string): string {
   return dashed.slice(0, APP_NAME_MAX).replace(/-+$/, '')
 }
 
+/** The name a group that does not keep the original app gets unless chosen: `<app>-<group>`. */
+export function derivedAppName(app: string, group: string): string {
+  return sanitiseAppName(`${app}-${group}`)
+}
+
 /**
  * Process group names become a DNS label (`<group>.process.<app>.internal`) and part of an app
  * name. Underscores are legal in DNS (Fly's own docs use `bar_web`), so they are accepted.
@@ -41,7 +46,7 @@ export function assignAppNames(opts: {
     if (chosen !== undefined) name = chosen
     else if (app === undefined) {
       throw new LocatedError('E_NO_APP_NAME', `the config sets no app name; add app = "…" or pass --name GROUP=APP for every group`, {file, keyPath: 'app'})
-    } else name = group === publicGroup ? app : sanitiseAppName(`${app}-${group}`)
+    } else name = group === publicGroup ? app : derivedAppName(app, group)
     const problem = appNameProblem(name)
     if (problem && chosen !== undefined) throw new FlotillaError('E_APP_NAME', `--name ${group}=${chosen}: ${problem}`)
     if (problem) throw new LocatedError('E_APP_NAME', `${problem} (the name for group "${group}"; choose one with --name ${group}=APP)`, {file, keyPath: 'app'})

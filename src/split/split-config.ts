@@ -1,9 +1,10 @@
 import {readFile, stat} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
-import {loadFlyConfig, type Diagnostic, type FlyConfig} from '../config/index.js'
+import {loadFlyConfig, processGroups, type Diagnostic, type FlyConfig} from '../config/index.js'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
-import {locateKeyPath, parseWorkspace, type WorkspaceLocal} from '../workspace/index.js'
+import {locateKeyPath, parseWorkspace} from '../workspace/index.js'
 import {planSplit} from './plan.js'
+import {localTables, readPreviousWorkspace, recordedChoices} from './recorded.js'
 import type {SplitReport} from './report.js'
 import type {SplitAllowance, SplitPlan} from './types.js'
 import {compareWithDisk, unifiedDiff, writeFiles, type FileState} from './write.js'
@@ -51,17 +52,19 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
 
   const outDir = resolve(cwd, request.out ?? dirname(configPath))
   const posixRelative = (from: string, to: string) => relative(from, to).split(sep).join('/')
-  const local = await existingLocal(join(outDir, 'flotilla.toml'))
+  const previous = await readPreviousWorkspace(join(outDir, 'flotilla.toml'))
+  const sourceFromOut = posixRelative(outDir, configPath)
   const plan = withLine(text, () => planSplit(config, {
     file: source,
-    source: posixRelative(outDir, configPath),
+    source: sourceFromOut,
     relocate: posixRelative(outDir, dirname(configPath)),
     outDisplay: show(outDir).split(sep).join('/'),
     ...(request.names ? {names: request.names} : {}),
     ...(request.public === undefined ? {} : {public: request.public}),
     ...(request.releaseIn === undefined ? {} : {releaseIn: request.releaseIn}),
     ...(request.allow ? {allow: request.allow} : {}),
-    existingLocal: local,
+    existingLocal: localTables(previous),
+    recorded: recordedChoices(previous, sourceFromOut, config, processGroups(config)),
   }))
   const files = (await compareWithDisk(plan.files, outDir)).map(keepEditedWorkspace)
   const clobbered = files.find((state) => state.absolute === configPath)
@@ -145,22 +148,11 @@ function keepEditedWorkspace(state: FileState): FileState {
   if (state.path !== 'flotilla.toml' || state.status !== 'change') return state
   const essentials = (text: string) => {
     const ws = parseWorkspace(text, state.absolute)
-    return JSON.stringify([ws.source, ws.apps.map((app) => [app.name, app.config, app.group])])
+    return JSON.stringify([ws.source, ws.apps.map((app) => [app.name, app.config, app.group, app.release ?? false])])
   }
   try {
     return essentials(state.current!) === essentials(state.content) ? {...state, status: 'same'} : state
   } catch {
     return state // unreadable: it differs, and --force replaces it
-  }
-}
-
-/** `[app.local]` tables of the flotilla.toml being replaced, so re-running split keeps them. */
-async function existingLocal(path: string): Promise<Record<string, WorkspaceLocal>> {
-  const text = await readFile(path).catch(() => undefined)
-  if (!text) return {}
-  try {
-    return Object.fromEntries(parseWorkspace(text, path).apps.flatMap((app) => (app.local ? [[app.name, app.local]] : [])))
-  } catch {
-    return {} // an unreadable workspace is replaced (with --force) rather than merged
   }
 }

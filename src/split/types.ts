@@ -23,6 +23,15 @@ export interface SplitOptions {
   allow?: readonly SplitAllowance[]
   /** `[app.local]` tables of an existing flotilla.toml, by app name, kept across re-runs. */
   existingLocal?: Record<string, WorkspaceLocal>
+  /** The earlier split's choices (its flotilla.toml): defaults that the three flags above override. */
+  recorded?: RecordedChoices
+}
+
+/** `--name`, `--public` and `--release-in` as an earlier split of the same source applied them. */
+export interface RecordedChoices {
+  names: Record<string, string>
+  public?: string
+  releaseIn?: string
 }
 
 /** One app of the result. */

@@ -6,7 +6,7 @@ import {locateKeyPath} from './locate.js'
 import type {Workspace, WorkspaceApp, WorkspaceLocal} from './types.js'
 
 const ROOT_KEYS = ['source', 'app'] as const
-const APP_KEYS = ['name', 'config', 'group', 'local'] as const
+const APP_KEYS = ['name', 'config', 'group', 'release', 'local'] as const
 const LOCAL_KEYS = ['command', 'cwd', 'count', 'env_file'] as const
 
 /**
@@ -43,6 +43,8 @@ export function parseWorkspace(text: string | Uint8Array, file: string): Workspa
     const nameProblem = appNameProblem(name)
     if (nameProblem) fail('E_APP_NAME', nameProblem, `${path}.name`)
     const app: WorkspaceApp = {name, config: requiredString('config'), group: requiredString('group')}
+    if (entry.release !== undefined && typeof entry.release !== 'boolean') fail('E_WORKSPACE_TYPE', 'release must be true or false', `${path}.release`)
+    if (entry.release === true) app.release = true
     if (entry.local !== undefined) app.local = parseLocal(entry.local, `${path}.local`, fail)
     return app
   })

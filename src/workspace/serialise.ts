@@ -3,8 +3,8 @@ import type {Workspace, WorkspaceApp} from './types.js'
 
 /**
  * Writes a `flotilla.toml`. Keys are emitted in a fixed order (source, then per app name, config,
- * group, local) whatever order the input objects have, so the same workspace always gives the
- * same bytes. `header` becomes the leading comment (one `# ` line per line).
+ * group, release, local) whatever order the input objects have, so the same workspace always
+ * gives the same bytes. `header` becomes the leading comment (one `# ` line per line).
  */
 export function serialiseWorkspace(ws: Omit<Workspace, 'file' | 'dir'>, header: string): string {
   const document = {
@@ -22,5 +22,5 @@ function ordered(app: WorkspaceApp): Record<string, unknown> {
     ...(app.local.count === undefined ? {} : {count: app.local.count}),
     ...(app.local.env_file === undefined ? {} : {env_file: app.local.env_file}),
   }
-  return {name: app.name, config: app.config, group: app.group, ...(local ? {local} : {})}
+  return {name: app.name, config: app.config, group: app.group, ...(app.release ? {release: true} : {}), ...(local ? {local} : {})}
 }

@@ -6,6 +6,8 @@ export interface WorkspaceApp {
   config: string
   /** Process group it came from (kept as FLY_PROCESS_GROUP). */
   group: string
+  /** Runs the source's release_command (written by split, which reuses it on re-runs). */
+  release?: boolean
   local?: WorkspaceLocal
 }
 

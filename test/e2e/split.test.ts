@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {readdir, readFile, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 import {test} from 'node:test'
 import {parseWorkspace} from '../../src/workspace/index.js'
 import {fixture, runCli, tempDir} from '../helpers/repo.js'
@@ -63,6 +63,28 @@ test('split writes one config per group plus flotilla.toml; re-runs are byte-ide
   assert.equal(kept.code, 0, kept.stdout)
   assert.equal((await runCli(['split', ACE, '--out', out, '--force'])).code, 0)
   assert.equal(await readFile(join(out, 'flotilla.toml'), 'utf8'), local)
+})
+
+test('the check CI runs (no flags) passes after a split with --name, --public and --release-in, and catches edits', async (t) => {
+  const out = await tempDir(t)
+  const first = await runCli(['split', ACE, '--out', out, '--name', 'beat=ace-cron', '--public', 'worker', '--release-in', 'mcp'])
+  assert.equal(first.code, 0, first.stderr)
+  const files = await snapshot(out)
+  assert.match(files['fly.worker.toml']!, /^app = 'ace-platform'$/m)
+  assert.match(files['fly.beat.toml']!, /^app = 'ace-cron'$/m)
+  assert.match(files['fly.mcp.toml']!, /release_command/)
+  assert.match(files['flotilla.toml']!, /group = "mcp"\nrelease = true\n/)
+
+  // What `flotilla ci generate` writes: run in the workspace, source relative to it.
+  const check = () => runCli(['split', relative(out, ACE), '--out', '.', '--check'], {cwd: out})
+  const clean = await check()
+  assert.equal(clean.code, 0, clean.stdout + clean.stderr)
+  assert.match(clean.stderr, /up to date/)
+  await writeFile(join(out, 'fly.api.toml'), files['fly.api.toml']!.replace(/internal_port = (\d+)/, 'internal_port = 1$1'))
+  const drift = await check()
+  assert.equal(drift.code, 1, drift.stderr)
+  assert.match(drift.stderr, /fly\.api\.toml differs/)
+  assert.deepEqual(Object.keys(await snapshot(out)), ACE_FILES)
 })
 
 test('--dry-run prints the plan and a diff and writes nothing', async (t) => {

@@ -92,6 +92,14 @@ test('located errors for bad workspaces', () => {
   assertFails('source = "fly.toml"\n', 'E_WORKSPACE_EMPTY', undefined, /flotilla\.toml: app: the workspace lists no apps/)
 })
 
+test('release = true marks the app that runs release_command, and round-trips', () => {
+  const text = serialiseWorkspace({apps: [{name: 'a', config: 'fly.a.toml', group: 'a'}, {local: {count: 1}, release: true, group: 'b', config: 'fly.b.toml', name: 'b'}]}, 'h')
+  assert.equal(text, '# h\n\n[[app]]\nname = "a"\nconfig = "fly.a.toml"\ngroup = "a"\n\n[[app]]\nname = "b"\nconfig = "fly.b.toml"\ngroup = "b"\nrelease = true\n\n[app.local]\ncount = 1\n')
+  assert.deepEqual(parseWorkspace(text, 'f').apps.map((app) => app.release), [undefined, true])
+  assert.equal(parseWorkspace(`${APP('a')}release = false\n`, 'f').apps[0]?.release, undefined)
+  assertFails(`${APP('a')}release = "yes"\n`, 'E_WORKSPACE_TYPE', 5, /release must be true or false/)
+})
+
 test('findWorkspace prefers flotilla.toml, then fly.toml, then Procfile', async (t) => {
   const dir = await tempDir(t)
   assert.equal(await findWorkspace(dir), undefined)
