@@ -26,9 +26,9 @@ export default class Split extends BaseCommand {
     'dry-run': Flags.boolean({default: false, exclusive: ['check'], description: 'print the plan and a diff, write nothing'}),
     check: Flags.boolean({default: false, description: 'exit 1 and show the diff when the files on disk differ (for CI)'}),
     force: Flags.boolean({default: false, description: 'overwrite files that differ'}),
-    name: groupToApp({multiple: true, multipleNonGreedy: true, description: 'name the app for a group (repeatable)'}),
-    public: Flags.string({helpValue: 'GROUP', description: 'group that keeps the original app name (default: the one with public ports)'}),
-    'release-in': Flags.string({helpValue: 'GROUP', description: 'group whose app runs release_command (default: the public one)'}),
+    name: groupToApp({multiple: true, multipleNonGreedy: true, description: 'name the app for a group (repeatable; default: as flotilla.toml records it)'}),
+    public: Flags.string({helpValue: 'GROUP', description: 'group that keeps the original app name (default: as flotilla.toml records it, else the one with public ports)'}),
+    'release-in': Flags.string({helpValue: 'GROUP', description: 'group whose app runs release_command (default: as flotilla.toml records it, else the public one)'}),
     allow: Flags.option({options: ['shared-volume'] as const, multiple: true, multipleNonGreedy: true, description: 'permit a volume mounted by several groups (each app gets its own)'})(),
   }
 
@@ -41,7 +41,7 @@ export default class Split extends BaseCommand {
       ...(flags['release-in'] === undefined ? {} : {releaseIn: flags['release-in']}), ...(flags.allow ? {allow: flags.allow} : {})})
     if (mode === 'check') {
       if (outcome.drift) this.log(outcome.diff)
-      this.logToStderr(outcome.drift ? `${this.config.bin}: ${outcome.changed.join(', ')} ${outcome.changed.length === 1 ? 'differs' : 'differ'} from what split writes; run \`${this.config.bin} split ${outcome.source} --force\` (with the same flags) to update them` : 'split files are up to date')
+      this.logToStderr(outcome.drift ? `${this.config.bin}: ${outcome.changed.join(', ')} ${outcome.changed.length === 1 ? 'differs' : 'differ'} from what split writes; run \`${this.config.bin} split ${outcome.source} --force\` to update them (flotilla.toml supplies the earlier --name, --public, --release-in)` : 'split files are up to date')
       if (outcome.drift) process.exitCode = 1
       return outcome.report
     }
