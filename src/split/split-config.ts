@@ -6,20 +6,17 @@ import {locateKeyPath, parseWorkspace} from '../workspace/index.js'
 import {planSplit} from './plan.js'
 import {localTables, readPreviousWorkspace, recordedChoices} from './recorded.js'
 import type {SplitReport} from './report.js'
-import type {SplitAllowance, SplitPlan} from './types.js'
+import type {SplitOptions, SplitPlan} from './types.js'
 import {compareWithDisk, unifiedDiff, writeFiles, type FileState} from './write.js'
 
-export interface SplitRequest {
+/** What `flotilla split` was asked: the flags that shape the plan, plus where and how to write it. */
+export interface SplitRequest extends Pick<SplitOptions, 'names' | 'public' | 'releaseIn' | 'allow'> {
   /** Path of the multi-group config (a directory means its fly.toml, as flyctl does). */
   config: string
   /** Output directory; default: the config's directory. */
   out?: string
   mode: 'write' | 'dry-run' | 'check'
   force?: boolean
-  names?: Record<string, string>
-  public?: string
-  releaseIn?: string
-  allow?: readonly SplitAllowance[]
   /** Base for relative paths and for the paths shown; default process.cwd(). */
   cwd?: string
 }

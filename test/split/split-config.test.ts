@@ -39,9 +39,6 @@ const SHOP = `app = "shop"
 [http_service]
   internal_port = 8080
   processes = ["web"]
-[[statics]]
-  guest_path = "/app/public"
-  url_prefix = "/static"
 `
 
 test('a re-run without flags reproduces --name, --public and --release-in from flotilla.toml; flags still override', async (t) => {
