@@ -28,15 +28,13 @@ export default class Up extends BaseCommand {
     }
     const plan = await loadRunPlan(process.cwd(), planOptions(flags))
     for (const warning of plan.warnings) this.warn(warning.message)
-    const session = await Session.start({plan, network: flags.network, logs: process.stdout,
-      logFormat: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps})
-    let signals = 0
-    const onSignal = () => {
-      if (++signals > 1) return session.kill()
-      if (!this.jsonEnabled()) process.stderr.write('Stopping… (Ctrl-C again to stop at once)\n')
-      void session.stop()
-    }
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal)
+    if (!this.jsonEnabled()) process.once('SIGINT', () => process.stderr.write('Stopping… (Ctrl-C again to stop at once)\n'))
+    const session = await Session.start({plan, network: flags.network, logs: process.stdout, signals: true,
+      logFormat: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps}).catch((error: {code?: string}) => {
+      if (error.code === 'E_INTERRUPTED') return undefined // Ctrl-C while starting: everything is stopped
+      throw error
+    })
+    if (!session) return undefined
     const failed = await showStartup(session, {healthy: flags.wait, json: this.jsonEnabled()})
     if (failed.length > 0) process.exitCode = ExitCode.runtime
     // Nothing came up: nothing to keep running. Otherwise the rest runs until Ctrl-C or `down`.

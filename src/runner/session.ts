@@ -33,7 +33,15 @@ export interface SessionOptions {
   logFormat?: 'text' | 'json'
   timestamps?: boolean
   color?: boolean
+  /**
+   * Stop on SIGINT, SIGTERM and SIGHUP (from the moment start() is called): the first stops
+   * gracefully, the next kills at once. Off for in-process use (tests, exec).
+   */
+  signals?: boolean
 }
+
+/** The signals a foreground `up` stops on. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /** One instance as `ps --json` prints it (architecture.md contract, plus index and startedAt). */
 export interface InstanceView {
@@ -97,7 +105,11 @@ export class Session extends EventEmitter {
     this.#mux = new LogMux(options.logs, {format: options.logFormat ?? 'text', timestamps: options.timestamps ?? false,
       ...(options.color === undefined ? {} : {color: options.color})})
     this.#supervisor = new Supervisor({logs: this.#mux})
+    if (options.signals) for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal)
   }
+
+  #signalCount = 0
+  readonly #onSignal = () => (++this.#signalCount > 1 ? this.kill() : void this.stop())
 
   get networkKind(): NetworkKind {
     return this.#kind
@@ -143,7 +155,10 @@ export class Session extends EventEmitter {
     const imageRef = (app: string) => `registry.fly.io/${app}:deployment-${ulid()}`
     for (const [i, app] of this.plan.apps.entries()) {
       const image = imageRef(app.app)
-      for (let index = 0; index < app.count; index++) await this.#startInstance(app, index, secrets[i]!, image)
+      for (let index = 0; index < app.count; index++) {
+        if (this.#stopping) throw new FlotillaError('E_INTERRUPTED', 'stopped while starting', ExitCode.runtime)
+        await this.#startInstance(app, index, secrets[i]!, image)
+      }
     }
     for (const app of this.plan.apps) await this.#publish(app)
   }
@@ -348,6 +363,8 @@ export class Session extends EventEmitter {
 
   async #shutdown(): Promise<void> {
     this.emit('stopping')
+    // A start in progress notices the stop at its next instance; let it get there first.
+    await this.#started.catch(() => undefined)
     await this.#supervisor.close()
     await Promise.all([...this.#members.values()].map((m) => m.net.release()))
     await Promise.all(this.#forwards.map((f) => f.close()))
@@ -359,6 +376,7 @@ export class Session extends EventEmitter {
       await this.#control.close()
       await rm(join(this.stateDir, 'registry.json'), {force: true})
     }
+    for (const signal of STOP_SIGNALS) process.off(signal, this.#onSignal)
     this.emit('stopped')
     this.#closed()
   }
