@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
-import {stat} from 'node:fs/promises'
+import {chmod, stat} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {test} from 'node:test'
@@ -68,4 +68,20 @@ test('control socket: a live socket is not taken over, a stale one is replaced',
 test('control client: no server is E_NOT_RUNNING', async (t) => {
   const dir = await tempDir(t)
   await assert.rejects(controlRequest(join(dir, 'control.sock'), {op: 'status'}), {code: 'E_NOT_RUNNING'})
+})
+
+test('control socket: another user cannot connect', {skip: process.getuid?.() !== 0 && 'needs root to run a client as another user'}, async (t) => {
+  const dir = await tempDir(t)
+  // Only flotilla's own permissions stand in the way: the workspace itself is open to all.
+  await chmod(dir, 0o755)
+  const path = join(dir, '.flotilla', 'control.sock')
+  const server = await startControlServer(path, async () => 'answered')
+  t.after(() => server.close())
+  const client = `require('node:net').connect(${JSON.stringify(path)}).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`
+  const other = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', client])
+  let output = ''
+  other.stdout.setEncoding('utf8').on('data', (d: string) => (output += d))
+  await once(other, 'exit')
+  assert.equal(output.trim(), 'EACCES')
+  assert.equal(await controlRequest(path, {op: 'status'}), 'answered')
 })
