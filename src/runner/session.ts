@@ -16,7 +16,7 @@ import {controlSocketPath, startControlServer, STATE_DIR, type ControlHandler, t
 import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
 import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
 import {LogMux, type LogLine} from './log-mux.js'
-import {Supervisor, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
+import {Supervisor, type HealthEvent, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
 import type {Health} from './health-check.js'
 
 /** How long an instance must stay up to count as started (supervisord's startsecs). */
@@ -151,7 +151,7 @@ export class Session extends EventEmitter {
       forward: this.networkKind === 'isolated'})
     this.#registry.on('change', () => void this.#saveRegistry())
     this.#supervisor.on('state', (event: StateEvent) => this.#onState(event))
-    this.#supervisor.on('health', (event) => this.emit('health', event))
+    this.#supervisor.on('health', (event: HealthEvent) => this.#onHealth(event))
     const imageRef = (app: string) => `registry.fly.io/${app}:deployment-${ulid()}`
     for (const [i, app] of this.plan.apps.entries()) {
       const image = imageRef(app.app)
@@ -259,6 +259,15 @@ export class Session extends EventEmitter {
       this.#mux.system(`${event.key} restarting in ${((event.delayMs ?? 0) / 1000).toFixed(1)}s${event.crashLoop ? ' (crash loop: it keeps failing right after start)' : ''}`)
     }
     this.emit('state', event)
+  }
+
+  /** Health turning good or bad is news in the log stream (the checks' details are in `ps --json`). */
+  #onHealth(event: HealthEvent): void {
+    if (event.health === 'passing' && event.previous !== 'passing') this.#mux.system(`${event.key} healthy`)
+    if (event.health === 'critical' && event.previous !== 'critical') {
+      this.#mux.system(`${event.key} failing check ${event.check ?? ''}${event.result ? `: ${event.result.output}` : ''}`)
+    }
+    this.emit('health', event)
   }
 
   /** registry.json follows the registry; writes are atomic and never overlap. */

@@ -84,3 +84,11 @@ test('a workspace split with --out runs its apps next to the source config', asy
   const plan = await loadRunPlan(out)
   assert.equal(plan.apps[0]!.cwd, dir)
 })
+
+test('[env] FLY_* names are reported: Fly sets them itself', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "x"\n[processes]\nweb = "node a.js"\n[env]\nFLY_REGION = "mars"\nFLY_APP_NAME = "y"\nOK = "1"\n')
+  const plan = await loadRunPlan(dir)
+  assert.deepEqual(plan.warnings.map((w) => w.code), ['W_RESERVED_ENV'])
+  assert.match(plan.warnings[0]!.message, /\[env\] sets FLY_REGION, FLY_APP_NAME; Fly reserves FLY_\* names/)
+})
