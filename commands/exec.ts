@@ -5,6 +5,7 @@ export default class Exec extends BaseCommand {
   static override summary = 'Run a command with the workspace up and .internal names resolvable; exit with its status.'
   static override description = 'Starts every app (or uses the flotilla up already running here), waits until all are healthy, runs CMD with the .internal resolver (NODE_OPTIONS preload, FLOTILLA_DNS), then stops what it started. The apps\' logs go to .flotilla/exec.log and are printed when CMD fails. CMD runs on the host, so the apps run on the loopback network, where the host reaches them. For CI test steps.'
   static override examples = ['<%= config.bin %> <%= command.id %> -- npm test', '<%= config.bin %> <%= command.id %> --only api -- node e2e.js']
+  static override usage = '<%= command.id %> [--only APP]... [--scale APP=N]... -- CMD [ARG]...'
   static override strict = false
   static override flags = runFlags
   static override enableJsonFlag = false
