@@ -22,6 +22,8 @@ export interface RunOptions extends PlanOptions {
   network?: NetworkKind
 }
 
+/** How long a detached `up` may take to open its control socket. */
+const SOCKET_TIMEOUT_MS = 30_000
 /** How many lines of the apps' logs a failure report shows. */
 const REPORT_LINES = 200
 
@@ -51,9 +53,13 @@ export async function startDetached(dir: string, upArgs: string[], options: {hea
   let exited = false
   child.once('exit', () => (exited = true))
   const failed = async (why: string) => new FlotillaError('E_START_FAILED', `${why}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)
-  while (!(await isControlSocketLive(socket))) {
+  // Its control socket comes first, right after reading the workspace.
+  for (const deadline = Date.now() + SOCKET_TIMEOUT_MS; !(await isControlSocketLive(socket)); await sleep(25)) {
     if (exited) throw await failed('flotilla up stopped before it was running')
-    await sleep(25)
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM')
+      throw await failed(`flotilla up did not open its control socket within ${SOCKET_TIMEOUT_MS / 1000} s`)
+    }
   }
   try {
     return (await controlRequest(socket, {op: 'wait', healthy: options.healthy})) as SessionStatus
