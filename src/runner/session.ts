@@ -147,8 +147,10 @@ export class Session extends EventEmitter {
       checkPortClashes(this.plan)
       await Promise.all(this.plan.apps.flatMap((app) => listenPorts(app).map((port) => ensurePortFree(port, app.label))))
     }
-    this.#dns = await startDnsServer({registry: this.#registry, port: 0, bind: ['127.0.0.1', '::1', ...this.#network.dnsBind],
-      forward: this.networkKind === 'isolated'})
+    // The server's default bind (both loopbacks) tolerates a host without IPv6; extend it only when asked.
+    const {dnsBind} = this.#network
+    this.#dns = await startDnsServer({registry: this.#registry, port: 0, forward: this.networkKind === 'isolated',
+      ...(dnsBind.length > 0 ? {bind: ['127.0.0.1', '::1', ...dnsBind]} : {})})
     this.#registry.on('change', () => void this.#saveRegistry())
     this.#supervisor.on('state', (event: StateEvent) => this.#onState(event))
     this.#supervisor.on('health', (event: HealthEvent) => this.#onHealth(event))
