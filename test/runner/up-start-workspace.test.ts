@@ -60,3 +60,17 @@ processes = ["api"]
   await ws.stop()
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), {code: 'ESRCH'})
 })
+
+test('--scale: instances with their own Machine IDs and addresses, all in the DNS while they run', async (t) => {
+  const dir = await tempDir(t, 'scaled-')
+  await writeFile(join(dir, 'Procfile'), 'worker: exec sleep 600\n')
+  const ws = await startWorkspace({dir, scale: {worker: 3}})
+  t.after(() => ws.stop())
+  const instances = ws.status().instances
+  assert.deepEqual(instances.map((i) => i.index), [0, 1, 2])
+  assert.equal(new Set(instances.map((i) => i.id)).size, 3)
+  assert.equal(new Set(instances.map((i) => i.ip)).size, 3)
+  const app = instances[0]!.app
+  assert.deepEqual((await ws.resolve(`worker.process.${app}.internal`)).sort(), instances.map((i) => i.ip).sort())
+  assert.deepEqual(await ws.resolve(`${instances[1]!.id}.vm.${app}.internal`), [instances[1]!.ip])
+})
