@@ -2,7 +2,8 @@
  * Loopback network mode (architecture.md "Local network", the macOS/unprivileged fallback): every
  * instance gets its own 127.0.0.x, registered as the IPv4-mapped `::ffff:127.0.0.x` so `.internal`
  * answers stay AAAA-only as on Fly. Apps share the host's ports, so the session (not this module)
- * must refuse two instances that want the same port.
+ * must refuse two instances that want the same port. Where only 127.0.0.1 exists (macOS without
+ * `ifconfig lo0 alias`), every instance shares it: names still resolve and connect.
  */
 import {createServer, connect, type Socket} from 'node:net'
 import {FlotillaError, ExitCode} from '../errors.js'
@@ -18,13 +19,14 @@ export function loopbackAddress(n: number): string {
 
 export async function createLoopbackNetwork(_opts: NetworkModeOptions): Promise<NetworkMode> {
   const free: number[] = []
+  const shared = !(await usable(loopbackAddress(FIRST_HOST)))
   let next = FIRST_HOST
   const forwards = new Set<PortForward>()
   return {
     kind: 'loopback',
     dnsBind: [],
     async attach(): Promise<InstanceNetwork> {
-      const host = free.pop() ?? next++
+      const host = shared ? 1 : (free.pop() ?? next++)
       if (host > LAST_HOST) throw new FlotillaError('E_ADDRESS_EXHAUSTED', 'no loopback address left for another instance', ExitCode.runtime)
       let released = false
       return {
@@ -32,7 +34,7 @@ export async function createLoopbackNetwork(_opts: NetworkModeOptions): Promise<
         env: {},
         wrap: (argv) => argv,
         async release() {
-          if (released) return
+          if (released || shared) return
           released = true
           free.push(host)
         },
@@ -48,6 +50,15 @@ export async function createLoopbackNetwork(_opts: NetworkModeOptions): Promise<
       forwards.clear()
     },
   }
+}
+
+/** Whether this host has `address` (Linux routes all of 127/8 to lo; macOS only 127.0.0.1). */
+function usable(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(false))
+    probe.listen(0, address, () => probe.close(() => resolve(true)))
+  })
 }
 
 /**
