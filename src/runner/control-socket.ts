@@ -40,6 +40,8 @@ export type ControlHandler = (request: ControlRequest, reply: ControlReply) => P
 const MAX_BACKLOG_BYTES = 1024 * 1024
 /** How long closing waits for answers in progress, then for clients to hang up. */
 const CLOSE_GRACE_MS = 2000
+/** How long a client may take to send its request line. */
+const REQUEST_TIMEOUT_MS = 10_000
 /** Requests are small; anything bigger is not ours. */
 const MAX_REQUEST_BYTES = 64 * 1024
 // sun_path is 108 bytes on Linux, 104 on macOS.
@@ -141,6 +143,8 @@ function serve(socket: Socket, handler: ControlHandler, inFlight: Set<Promise<un
   }
   socket.setEncoding('utf8')
   socket.on('error', () => socket.destroy())
+  // A client that connects and says nothing does not get to hold a connection.
+  socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy())
   socket.on('data', (chunk: string) => {
     if (handled) return
     buffer += chunk
@@ -150,6 +154,7 @@ function serve(socket: Socket, handler: ControlHandler, inFlight: Set<Promise<un
       return
     }
     handled = true
+    socket.setTimeout(0)
     const request = parseControlRequest(buffer.slice(0, end))
     if (!request) return fail('E_BAD_REQUEST', 'not a flotilla control request')
     const send = (message: {line: unknown}) => socket.writableLength < MAX_BACKLOG_BYTES && write(message) !== false
