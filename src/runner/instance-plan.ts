@@ -15,6 +15,9 @@ import {findWorkspace, parseWorkspace, type Workspace} from '../workspace/index.
 export const LOCAL_REGION = 'lcl'
 /** fly-platform.md 1.6 / 5.3: what a Machine gets when the config says nothing. */
 const DEFAULTS = {killSignal: 'SIGINT', killTimeout: '5s', memoryMb: 256, restart: {policy: 'on-failure', maxRetries: 10}} as const
+/** foreman's PORT for Procfile processes: 5000 for the first line, +100 per line, +1 per extra instance. */
+const PROCFILE_BASE_PORT = 5000
+const PROCFILE_PORT_STEP = 100
 
 
 export interface PlannedCheck {
@@ -58,6 +61,8 @@ export interface AppPlan {
   checks: PlannedCheck[]
   /** `[http_service]` and `[[services]]` ports: reachable from the host. */
   services: PlannedService[]
+  /** Procfile input only: instance i gets `PORT=port+i` (foreman's rule); Fly apps get no PORT, as on Fly. */
+  port?: number
 }
 
 export interface PlanWarning {
@@ -152,13 +157,17 @@ export function planFlyConfig(file: string, {config, file: configFile}: {config:
   return {kind: 'fly', file, dir, apps, warnings}
 }
 
-/** A Procfile is one app (named after its directory) whose entries are groups, run by `sh -c` as foreman does. */
+/**
+ * A Procfile is one app (named after its directory) whose entries are groups, run by `sh -c` as
+ * foreman does, with foreman's PORT: the line's position in the file (release included, as
+ * foreman counts it) picks a block of 100 ports from 5000.
+ */
 export function planProcfile(file: string, entries: {name: string; command: string}[]): RunPlan {
   const dir = dirname(file)
   const app = basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'app'
   const warnings: PlanWarning[] = []
   const apps: AppPlan[] = []
-  for (const entry of entries) {
+  for (const [line, entry] of entries.entries()) {
     if (entry.name === 'release') {
       warnings.push({code: 'W_RELEASE_NOT_RUN', message: `Procfile: "release" is a release command (run once per deploy), not started by up`})
       continue
@@ -166,6 +175,7 @@ export function planProcfile(file: string, entries: {name: string; command: stri
     apps.push(planGroup({
       app, group: entry.name, config: {}, groupInConfig: undefined, source: basename(file), localCommand: undefined,
       cwd: dir, count: 1, envFile: undefined, warnings, commandHint: '', argv: ['sh', '-c', entry.command],
+      port: PROCFILE_BASE_PORT + PROCFILE_PORT_STEP * line,
     }))
   }
   return {kind: 'procfile', file, dir, apps, warnings}
@@ -185,6 +195,7 @@ interface GroupInput {
   warnings: PlanWarning[]
   commandHint: string
   argv?: string[]
+  port?: number
 }
 
 function planGroup(input: GroupInput): AppPlan {
@@ -213,6 +224,7 @@ function planGroup(input: GroupInput): AppPlan {
       : {policy, ...(policy === 'on-failure' && machine.restart?.max_retries !== undefined ? {maxRetries: machine.restart.max_retries} : {})},
     checks: checksOf(machine),
     services: servicesOf(machine),
+    ...(input.port === undefined ? {} : {port: input.port}),
   }
 }
 

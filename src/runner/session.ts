@@ -186,6 +186,7 @@ export class Session extends EventEmitter {
       ...stringEnv(process.env),
       ...flyEnv({app: app.app, group: app.group, machineId: id, region: app.region, privateIp: net.ip, memoryMb: app.memoryMb,
         imageRef, machineVersion: ulid(), configEnv: app.configEnv, secrets}),
+      ...(app.port === undefined ? {} : {PORT: String(app.port + index)}),
       ...registerEnv(this.#dns!, {ip: net.ip}),
       ...net.env,
     }

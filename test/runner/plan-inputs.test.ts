@@ -68,6 +68,14 @@ test('a Procfile: one app named after the directory, entries run by sh -c, relea
   assert.match(plan.apps[0]!.app, /^my-shop-[a-z0-9-]+$/)
   assert.deepEqual(plan.apps.map((a) => [a.group, a.argv]), [['web', ['sh', '-c', 'bundle exec puma -p $PORT']], ['worker', ['sh', '-c', 'sidekiq']]])
   assert.deepEqual(plan.warnings.map((w) => w.code), ['W_RELEASE_NOT_RUN'])
+  // foreman's PORT: 5000 + 100 per line in the file (release counts, as in foreman)
+  assert.deepEqual(plan.apps.map((a) => a.port), [5000, 5200])
+})
+
+test('Fly configs get no PORT from up, as on Fly', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "shop"\n[processes]\nweb = "node web.js"\n')
+  assert.equal((await loadRunPlan(dir)).apps[0]!.port, undefined)
 })
 
 test('nothing to run is a clear error', async (t) => {

@@ -74,3 +74,16 @@ test('--scale: instances with their own Machine IDs and addresses, all in the DN
   assert.deepEqual((await ws.resolve(`worker.process.${app}.internal`)).sort(), instances.map((i) => i.ip).sort())
   assert.deepEqual(await ws.resolve(`${instances[1]!.id}.vm.${app}.internal`), [instances[1]!.ip])
 })
+
+test('Procfile processes get PORT as foreman gives it: 5000 + 100 per line, + 1 per extra instance', async (t) => {
+  const dir = await tempDir(t, 'procfile-port-')
+  // A real Procfile whose commands expand $PORT through their own shell, as foreman users write them.
+  await writeFile(join(dir, 'Procfile'), `web: sh -c 'echo port=$PORT; exec sleep 600'
+release: echo never run
+worker: sh -c 'echo port=$PORT; exec sleep 600'
+`)
+  const ws = await startWorkspace({dir, scale: {worker: 2}})
+  t.after(() => ws.stop())
+  assert.deepEqual(ws.logs('web'), ['port=5000'])
+  assert.deepEqual(ws.logs('worker').sort(), ['port=5200', 'port=5201'])
+})
