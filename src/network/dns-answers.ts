@@ -1,8 +1,11 @@
 /**
- * Precomputed answers for one registry snapshot: every name of fly-platform.md 2.3–2.4 mapped to
- * the wire bytes of its RRsets, so a query costs one hash lookup and a copy. All records live in
- * one buffer and a name maps to a row of offsets (no object per name, see dns-names.ts: 10 000
- * instances cost a few MB). Owner names are the compression pointer C0 0C (the question name, in the asker's own
+ * Answers for one registry snapshot: every name of fly-platform.md 2.3–2.4 mapped to the wire
+ * bytes of its RRsets, so a query costs a hash lookup and a copy. Names are grouped in zones: the
+ * zone's own names (apex, `_apps`, `_instances`…) built per snapshot, and one zone per app
+ * (every name ends `.<app>.internal`) built on its first query and kept in a bounded cache, so a
+ * registry of 10 000 instances costs memory only for the apps being asked about. In a zone all
+ * records live in one buffer and a name maps to a row of offsets (no object per name, see
+ * dns-names.ts). Owner names are the compression pointer C0 0C (the question name, in the asker's own
  * case). dns-packet encodes TXT, SOA and NS data; everything it would silently corrupt (labels
  * > 63 bytes, names > 255, TXT strings > 255 bytes or RDATA > 64 KiB) is checked here first.
  */
@@ -31,10 +34,8 @@ export interface Zone {
   rows: Int32Array
   /** Every RR of the zone, back to back, each starting with the owner pointer C0 0C. */
   records: Buffer
-  /** App → row of `<app>.internal` (its started instances, in `top<N>.nearest.of` order). */
-  apps: Map<string, number>
-  /** The SOA RR for negative answers, without its owner name (the caller points at `internal.`). */
-  negativeSoa: Buffer
+  /** An app's zone: the row of `<app>.internal` (its started instances, in `top<N>.nearest.of` order); else -1. */
+  appRow: number
 }
 
 /** Largest answer section we precompute: a TCP message is at most 65 535 bytes. */
@@ -80,9 +81,9 @@ interface Pending {
 
 class ZoneWriter {
   readonly names = new NameIndexBuilder()
-  readonly apps = new Map<string, number>()
-  #rows: Int32Array = new Int32Array(ROW_SIZE * 1024)
-  #records = Buffer.allocUnsafe(64 * 1024)
+  // Sized for one app of a few instances; doubled as needed.
+  #rows: Int32Array = new Int32Array(ROW_SIZE * 64)
+  #records = Buffer.allocUnsafe(4096)
   #length = 0
   /** Address list → where its AAAA run starts, so `<app>` and `global.<app>` (and one-instance sets) share bytes. */
   readonly #runs = new Map<string, number>()
@@ -140,9 +141,9 @@ class ZoneWriter {
     this.#records = bigger
   }
 
-  finish(negativeSoa: Buffer): Zone {
+  finish(appRow = -1): Zone {
     // Copies shed the slack of doubling: the zone lives as long as its snapshot.
-    return {names: this.names.finish(), rows: this.#rows.slice(0, this.names.count * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), apps: this.apps, negativeSoa}
+    return {names: this.names.finish(), rows: this.#rows.slice(0, this.names.count * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), appRow}
   }
 
   /** Where the AAAA RRs of `ips` start in the records (written once per distinct list). */
@@ -246,23 +247,46 @@ function appNames(app: string, instances: readonly Instance[]): Names {
   return names
 }
 
-/** Every name Fly's resolver answers for this snapshot (fly-platform.md 2.3–2.4), TTL `ttl`. */
-export function buildZone(snapshot: Snapshot, ttl = 5): Zone {
-  const zone = new ZoneWriter(ttl)
-  const apps = groupBy(snapshot.instances, (i) => i.app)
-  for (const [app, instances] of apps) {
-    const row = appNames(app, instances).writeTo(zone, app)
-    if (row !== undefined) zone.apps.set(app, row)
+/** Per-app zones kept per snapshot: enough for every app of a large workspace, bounded for 10 000. */
+export const MAX_CACHED_APPS = 1024
+
+/** Every name Fly's resolver answers for one snapshot (fly-platform.md 2.3–2.4), TTL `ttl`. */
+export class SnapshotAnswers {
+  /** The zone's own names: the apex (SOA, NS), `_apps`, `_instances`, `all._instances`, `_peer`. */
+  readonly global: Zone
+  /** The SOA RR for negative answers, without its owner name (the caller points at `internal.`). */
+  readonly negativeSoa: Buffer
+  readonly #apps: Map<string, Instance[]>
+  /** App → its zone, oldest first: the first entry goes when the cache is full. */
+  readonly #zones = new Map<string, Zone>()
+
+  constructor(snapshot: Snapshot, readonly ttl = 5) {
+    this.#apps = groupBy(snapshot.instances, (i) => i.app)
+    const zone = new ZoneWriter(ttl)
+    const global = new Names()
+    global.txt('_apps', [...this.#apps.keys()].join(','))
+    global.txt('_instances', instanceList(started(snapshot.instances)))
+    global.txt('all._instances', instanceList(snapshot.instances))
+    global.name('_peer') // no WireGuard peers locally: the name exists, with no records
+    if (!this.#apps.has('all')) global.name('all')
+    global.writeTo(zone)
+    const soaData = {mname: 'localhost', rname: 'hostmaster.localhost', serial: snapshot.version, refresh: 3600, retry: 600, expire: 86_400, minimum: ttl}
+    const soa = record({type: 'SOA', name: '.', ttl, data: soaData})
+    zone.apex(soa, record({type: 'NS', name: '.', ttl, data: 'localhost'}))
+    this.global = zone.finish()
+    this.negativeSoa = soa.subarray(2)
   }
-  const global = new Names()
-  global.txt('_apps', [...apps.keys()].join(','))
-  global.txt('_instances', instanceList(started(snapshot.instances)))
-  global.txt('all._instances', instanceList(snapshot.instances))
-  global.name('_peer') // no WireGuard peers locally: the name exists, with no records
-  if (!apps.has('all')) global.name('all')
-  global.writeTo(zone)
-  const soaData = {mname: 'localhost', rname: 'hostmaster.localhost', serial: snapshot.version, refresh: 3600, retry: 600, expire: 86_400, minimum: ttl}
-  const soa = record({type: 'SOA', name: '.', ttl, data: soaData})
-  zone.apex(soa, record({type: 'NS', name: '.', ttl, data: 'localhost'}))
-  return zone.finish(soa.subarray(2))
+
+  /** The zone of `app` (lower case), built on first use; undefined when the snapshot has no such app. */
+  app(app: string): Zone | undefined {
+    const cached = this.#zones.get(app)
+    if (cached) return cached
+    const instances = this.#apps.get(app)
+    if (!instances) return undefined
+    const writer = new ZoneWriter(this.ttl)
+    const zone = writer.finish(appNames(app, instances).writeTo(writer, app) ?? -1)
+    if (this.#zones.size >= MAX_CACHED_APPS) this.#zones.delete(this.#zones.keys().next().value!)
+    this.#zones.set(app, zone)
+    return zone
+  }
 }

@@ -60,8 +60,8 @@ export class NameIndex {
 
 /** Collects keys (lower-case wire names as latin1 strings) in row order. */
 export class NameIndexBuilder {
-  #keys = Buffer.allocUnsafe(64 * 1024)
-  #offsets = new Int32Array(1024)
+  #keys = Buffer.allocUnsafe(2048)
+  #offsets = new Int32Array(64)
   #count = 0
 
   get count(): number {

@@ -1,11 +1,11 @@
 /**
  * One DNS message in, one out (or nothing). The question is read straight off the wire and the
- * answer spliced from the snapshot's precomputed bytes: no general decode/encode per query, which
+ * answer spliced from the snapshot's prebuilt bytes: no general decode/encode per query, which
  * is what keeps the server near dnsmasq's speed (dns-registry.md §3). Every rule of
  * dns-registry.md §4.1 lives here: drop responses and runt packets, FORMERR/NOTIMP/REFUSED/BADVERS,
  * NXDOMAIN vs NODATA with the SOA, question echoed byte for byte (0x20), EDNS(0), TC over UDP.
  */
-import {AAAA_RR_BYTES, buildZone, MAX_ANSWER_BYTES, ROW, ROW_SIZE, TYPE, ZONE_WIRE, type Zone} from './dns-answers.js'
+import {AAAA_RR_BYTES, MAX_ANSWER_BYTES, ROW, ROW_SIZE, SnapshotAnswers, TYPE, ZONE_WIRE, type Zone} from './dns-answers.js'
 import type {Registry, Snapshot} from './registry.js'
 
 export const RCODE = {NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16} as const
@@ -41,18 +41,20 @@ interface Question {
   qclass: number
   /** Offset of the name's last label (-1 for the root name). */
   lastLabel: number
+  /** Offset of the label before the last one, the app of an app's name (-1 for fewer labels). */
+  appLabel: number
   /** The client's EDNS UDP size, or 0 when it sent no OPT. */
   ednsSize: number
   ednsVersion: number
 }
 
-/** Answers queries from the registry's current snapshot; the zone is rebuilt once per snapshot. */
+/** Answers queries from the registry's current snapshot; its answers are rebuilt once per snapshot. */
 export class QueryHandler {
   readonly #registry: Registry
   readonly #forward: boolean
   readonly #ttl: number
   #snapshot: Snapshot | undefined
-  #zone: Zone | undefined
+  #answers: SnapshotAnswers | undefined
   /** Reused for every answer: the hot path allocates only the reply buffer. */
   readonly #answer: Answer = {source: Buffer.alloc(0), start: 0, end: 0, count: 0}
 
@@ -62,14 +64,14 @@ export class QueryHandler {
     this.#ttl = opts.ttl ?? 5
   }
 
-  /** The zone for the registry's current snapshot (built on the first query after a change). */
-  zone(): Zone {
+  /** The answers for the registry's current snapshot (set up on the first query after a change). */
+  answers(): SnapshotAnswers {
     const snapshot = this.#registry.snapshot
-    if (snapshot !== this.#snapshot || !this.#zone) {
-      this.#zone = buildZone(snapshot, this.#ttl)
+    if (snapshot !== this.#snapshot || !this.#answers) {
+      this.#answers = new SnapshotAnswers(snapshot, this.#ttl)
       this.#snapshot = snapshot
     }
-    return this.#zone
+    return this.#answers
   }
 
   /** The reply to `msg`, `undefined` to stay silent, or FORWARD for the upstream resolver. */
@@ -86,11 +88,17 @@ export class QueryHandler {
       return this.#forward ? FORWARD : this.#reply(msg, q, flags, RCODE.REFUSED, 0, undefined, false, tcp)
     }
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR) return this.#reply(msg, q, flags, RCODE.REFUSED, 0, undefined, false, tcp)
-    const zone = this.zone()
+    const answers = this.answers()
+    let zone: Zone | undefined = answers.global
     let row: number | undefined = zone.names.find(msg, 12, q.nameEnd)
     let top = NO_LIMIT
-    if (row < 0) [row, top] = nearest(zone, msg, q.nameEnd) ?? [undefined, top]
-    if (row === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
+    if (row < 0) {
+      // Every other name ends `.<app>.internal`: the app's zone has it, if anything does.
+      zone = q.appLabel < 0 ? undefined : answers.app(msg.toString('latin1', q.appLabel + 1, q.lastLabel).toLowerCase())
+      row = zone?.names.find(msg, 12, q.nameEnd) ?? -1
+      if (row < 0) [row, top] = (zone && nearest(zone, msg, q.nameEnd)) ?? [undefined, top]
+    }
+    if (row === undefined || zone === undefined) return this.#reply(msg, q, flags, RCODE.NXDOMAIN, AA, undefined, true, tcp)
     const partial = top !== NO_LIMIT && q.qtype === TYPE.AAAA && top * AAAA_RR_BYTES <= MAX_ANSWER_BYTES // top<N> of a huge app can fit
     if (zone.rows[row * ROW_SIZE + ROW.tooLarge] && !partial) return this.#reply(msg, q, flags, RCODE.SERVFAIL, 0, undefined, false, tcp)
     const found = this.#select(zone, row, q.qtype, top)
@@ -148,7 +156,7 @@ export class QueryHandler {
   }
 
   #reply(msg: Buffer, q: Question, flags: number, rcode: number, aa: number, rrs: Answer | undefined, soa: boolean, tcp: boolean): Buffer {
-    const negativeSoa = soa ? this.zone().negativeSoa : undefined
+    const negativeSoa = soa ? this.answers().negativeSoa : undefined
     const questionBytes = q.end - 12
     let answerBytes = rrs === undefined ? 0 : rrs.end - rrs.start
     let authorityBytes = negativeSoa ? 2 + negativeSoa.length : 0
@@ -195,17 +203,19 @@ function parseQuestion(msg: Buffer): Question | undefined {
   const length = msg.length
   let at = 12
   let lastLabel = -1
+  let appLabel = -1
   for (;;) {
     if (at >= length) return undefined
     const label = msg[at]!
     if (label === 0) break
     if (label > 63) return undefined
+    appLabel = lastLabel
     lastLabel = at
     at += label + 1
   }
   const nameEnd = at + 1
   if (nameEnd - 12 > 255 || nameEnd + 4 > length) return undefined
-  const q: Question = {nameEnd, end: nameEnd + 4, qtype: msg.readUInt16BE(nameEnd), qclass: msg.readUInt16BE(nameEnd + 2), lastLabel, ednsSize: 0, ednsVersion: 0}
+  const q: Question = {nameEnd, end: nameEnd + 4, qtype: msg.readUInt16BE(nameEnd), qclass: msg.readUInt16BE(nameEnd + 2), lastLabel, appLabel, ednsSize: 0, ednsVersion: 0}
   const answers = msg.readUInt16BE(6) + msg.readUInt16BE(8)
   const records = answers + msg.readUInt16BE(10)
   at = q.end
@@ -247,14 +257,13 @@ function inZone(msg: Buffer, q: Question): boolean {
   return true
 }
 
-/** `top<N>.nearest.of.<app>.internal` → [row of the app, N]: locally every instance is equally near. */
+/** `top<N>.nearest.of.<app>.internal` in the app's zone → [row of the app, N]: locally every instance is equally near. */
 function nearest(zone: Zone, msg: Buffer, nameEnd: number): [number, number] | undefined {
   if (msg[12]! < 4 || msg[12]! > 7 || (msg.readUIntBE(13, 3) | 0x202020) !== TOP) return undefined // not top<N>: no string work
   const key = msg.toString('latin1', 12, nameEnd).toLowerCase()
   const labels: string[] = []
   for (let at = 0; key.charCodeAt(at) !== 0; at += key.charCodeAt(at) + 1) labels.push(key.slice(at + 1, at + 1 + key.charCodeAt(at)))
-  const [top, near, of, app] = labels
-  if (labels.length !== 5 || near !== 'nearest' || of !== 'of' || !/^top[1-9]\d{0,3}$/.test(top!)) return undefined
-  const row = zone.apps.get(app!)
-  return row === undefined ? undefined : [row, Number(top!.slice(3))]
+  const [top, near, of] = labels
+  if (labels.length !== 5 || near !== 'nearest' || of !== 'of' || !/^top[1-9]\d{0,3}$/.test(top!) || zone.appRow < 0) return undefined
+  return [zone.appRow, Number(top!.slice(3))]
 }

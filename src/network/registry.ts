@@ -48,34 +48,37 @@ class InvalidField extends Error {
   }
 }
 
-function check(condition: boolean, keyPath: string, message: string): asserts condition {
-  if (!condition) throw new InvalidField(keyPath, message)
+// Paths and messages are built only on failure: a 10 000-instance file must not make 100 000
+// strings that nobody reads (they cost the long-running server its memory, not just time).
+function check(condition: boolean, keyPath: string | (() => string), message: string | (() => string)): asserts condition {
+  if (!condition) throw new InvalidField(typeof keyPath === 'string' ? keyPath : keyPath(), typeof message === 'string' ? message : message())
 }
 
-function checkInstance(value: unknown, app: string, keyPath: string): Instance {
+function checkLabel(v: Record<string, unknown>, key: string, pattern: RegExp, what: string, keyPath: () => string): string {
+  const field = v[key]
+  check(typeof field === 'string' && pattern.test(field), () => `${keyPath()}.${key}`, () => `must be ${what}, got ${JSON.stringify(field)}`)
+  return field
+}
+
+function checkInstance(value: unknown, app: string, keyPath: () => string): Instance {
   check(typeof value === 'object' && value !== null && !Array.isArray(value), keyPath, 'must be an object')
   const v = value as Record<string, unknown>
-  const label = (key: string, pattern: RegExp, what: string): string => {
-    const field = v[key]
-    check(typeof field === 'string' && pattern.test(field), `${keyPath}.${key}`, `must be ${what}, got ${JSON.stringify(field)}`)
-    return field
-  }
   const instance: Instance = {
-    id: label('id', LABEL, 'a machine id (lower-case letters, digits, - or _, at most 63)'),
+    id: checkLabel(v, 'id', LABEL, 'a machine id (lower-case letters, digits, - or _, at most 63)', keyPath),
     app,
-    group: label('group', LABEL, 'a process group name (lower-case letters, digits, - or _, at most 63)'),
-    region: label('region', LABEL, 'a region code such as "ams"'),
-    ip: label('ip', /./, 'an IPv6 address'),
+    group: checkLabel(v, 'group', LABEL, 'a process group name (lower-case letters, digits, - or _, at most 63)', keyPath),
+    region: checkLabel(v, 'region', LABEL, 'a region code such as "ams"', keyPath),
+    ip: checkLabel(v, 'ip', /./, 'an IPv6 address', keyPath),
     state: 'started',
   }
-  check(isIPv6(instance.ip), `${keyPath}.ip`, `must be an IPv6 address (::ffff:127.0.0.x in loopback mode), got ${JSON.stringify(instance.ip)}`)
-  check(v.state === 'started' || v.state === 'stopped', `${keyPath}.state`, `must be "started" or "stopped", got ${JSON.stringify(v.state)}`)
+  check(isIPv6(instance.ip), () => `${keyPath()}.ip`, () => `must be an IPv6 address (::ffff:127.0.0.x in loopback mode), got ${JSON.stringify(instance.ip)}`)
+  check(v.state === 'started' || v.state === 'stopped', () => `${keyPath()}.state`, () => `must be "started" or "stopped", got ${JSON.stringify(v.state)}`)
   instance.state = v.state
   if (v.metadata !== undefined) {
-    check(typeof v.metadata === 'object' && v.metadata !== null && !Array.isArray(v.metadata), `${keyPath}.metadata`, 'must be an object of strings')
+    check(typeof v.metadata === 'object' && v.metadata !== null && !Array.isArray(v.metadata), () => `${keyPath()}.metadata`, 'must be an object of strings')
     const metadata: Record<string, string> = {}
     for (const [key, field] of Object.entries(v.metadata)) {
-      check(typeof field === 'string', `${keyPath}.metadata.${key}`, 'must be a string')
+      check(typeof field === 'string', () => `${keyPath()}.metadata.${key}`, 'must be a string')
       metadata[key] = field
     }
     instance.metadata = metadata
@@ -84,7 +87,7 @@ function checkInstance(value: unknown, app: string, keyPath: string): Instance {
 }
 
 function checkApp(name: unknown, keyPath: string): string {
-  check(typeof name === 'string' && APP_NAME.test(name), keyPath, `must be a Fly app name (lower-case letters, digits and -, at most 63), got ${JSON.stringify(name)}`)
+  check(typeof name === 'string' && APP_NAME.test(name), keyPath, () => `must be a Fly app name (lower-case letters, digits and -, at most 63), got ${JSON.stringify(name)}`)
   return name
 }
 
@@ -162,16 +165,18 @@ export class Registry extends EventEmitter {
       const apps = (data as {apps?: unknown}).apps
       check(Array.isArray(apps), 'apps', 'must be an array')
       const instances: Instance[] = []
-      const seen = new Set<string>()
+      const seen = new Map<string, Set<string>>() // app → ids: no key string per instance
       for (const [a, app] of apps.entries()) {
         check(typeof app === 'object' && app !== null && !Array.isArray(app), `apps[${a}]`, 'must be an object with "name" and "instances"')
         const {name, instances: list} = app as {name?: unknown; instances?: unknown}
         const appName = checkApp(name, `apps[${a}].name`)
         check(Array.isArray(list), `apps[${a}].instances`, 'must be an array')
+        let ids = seen.get(appName)
+        if (!ids) seen.set(appName, (ids = new Set()))
         for (const [i, value] of list.entries()) {
-          const instance = checkInstance(value, appName, `apps[${a}].instances[${i}]`)
-          check(!seen.has(`${appName}/${instance.id}`), `apps[${a}].instances[${i}].id`, `duplicate instance id ${instance.id} in app ${appName}`)
-          seen.add(`${appName}/${instance.id}`)
+          const instance = checkInstance(value, appName, () => `apps[${a}].instances[${i}]`)
+          check(!ids.has(instance.id), () => `apps[${a}].instances[${i}].id`, () => `duplicate instance id ${instance.id} in app ${appName}`)
+          ids.add(instance.id)
           instances.push(instance)
         }
       }
@@ -228,7 +233,7 @@ function validated(instances: Iterable<Instance>): Instance[] {
 
 function checked(instance: Instance): Instance {
   try {
-    return checkInstance(instance, checkApp(instance.app, 'app'), 'instance')
+    return checkInstance(instance, checkApp(instance.app, 'app'), () => 'instance')
   } catch (error) {
     if (!(error instanceof InvalidField)) throw error
     throw new FlotillaError('E_REGISTRY_INVALID', `${error.keyPath}: ${error.message}`)
