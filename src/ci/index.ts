@@ -1,8 +1,8 @@
 // Public surface of src/ci (docs/internal-apis.md).
-import {mkdir, readFile} from 'node:fs/promises'
-import {dirname, join, relative} from 'node:path'
+import {readFile} from 'node:fs/promises'
+import {join, relative} from 'node:path'
 import {FlotillaError} from '../errors.js'
-import {writeFilesAtomic} from '../importers/index.js'
+import {writeFilesAtomic} from '../files/index.js'
 import {renderGithub} from './github.js'
 import {renderGitlab} from './gitlab.js'
 import {packageRoot} from './package-root.js'
@@ -41,8 +41,7 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
   if (existing !== undefined && existing !== content && !options.force) {
     throw new FlotillaError('E_EXISTS', `${relative(process.cwd(), plan.out) || plan.out} already exists and differs; --force replaces it`)
   }
-  await mkdir(dirname(plan.out), {recursive: true})
-  if (existing !== content) await writeFilesAtomic([{path: plan.out, content}])
+  if (existing !== content) await writeFilesAtomic([{path: plan.out, content}], {force: options.force})
   const all = [...(plan.release ? [plan.release] : []), ...plan.apps]
   return {
     provider: plan.provider, file: plan.out, written: existing !== content,

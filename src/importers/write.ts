@@ -1,11 +1,11 @@
-import {mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {basename, dirname, join, relative, resolve} from 'node:path'
 import {stringify} from 'smol-toml'
 import {loadFlyConfig, parseToml, serialiseFlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
+import {writeFilesAtomic} from '../files/index.js'
 import {planSplit, type SplitPlan} from '../split/index.js'
 import {serialiseWorkspace} from '../workspace/index.js'
-import {writeFilesAtomic} from './atomic-write.js'
 import {groupLabel, HTTP_PORT, quoteArgv} from './command.js'
 import {type ImportDiagnostic, throwFirstError} from './diagnostics.js'
 import type {ImportedGroup, ImportPlan, Mapping} from './plan.js'
@@ -93,8 +93,8 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (group.count && group.count > 1) report.steps.push(scale(group.count))
     if (group.autostart === false) report.steps.push(`${scale(0)}   # autostart=false`)
   }
-  await mkdir(dirname(configPath), {recursive: true})
-  await writeFilesAtomic(files)
+  // Merging into an existing fly.toml is what --to groups does; anything else is new, or --force.
+  await writeFilesAtomic(files, {force: options.force || (options.to === 'groups' && existing !== undefined)})
   report.files = files.map((f) => f.path)
   return report
 }

@@ -1,6 +1,7 @@
-import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {ExitCode, FlotillaError} from '../errors.js'
+import {writeFilesAtomic} from '../files/index.js'
 import type {PlannedFile} from './types.js'
 
 /** A planned file next to what is on disk now. */
@@ -39,10 +40,8 @@ export async function unifiedDiff(states: FileState[], label: (state: FileState)
 }
 
 /**
- * Writes the changed files atomically as a set: every file goes to a temporary file in its own
- * directory first, and only when all of them are written are they renamed into place. Any
- * failure removes the temporary files (and a directory this call created), leaving disk as it was.
- * Files that differ from what is on disk need `force`.
+ * Writes the changed files as one set (src/files: all or nothing). Files that differ from what is
+ * on disk need `force`. (`outDir` is where they go; the writer creates it when missing.)
  */
 export async function writeFiles(states: FileState[], opts: {outDir: string; force: boolean; label: (state: FileState) => string}): Promise<void> {
   const conflicts = states.filter((state) => state.status === 'change')
@@ -50,18 +49,5 @@ export async function writeFiles(states: FileState[], opts: {outDir: string; for
     throw new FlotillaError('E_EXISTS', `${conflicts.map(opts.label).join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content; pass --force to overwrite (--dry-run shows the diff)`)
   }
   const pending = states.filter((state) => state.status !== 'same')
-  if (!pending.length) return
-  const created = await mkdir(opts.outDir, {recursive: true}).catch((error: NodeJS.ErrnoException) => {
-    throw new FlotillaError('E_WRITE', `cannot create the output directory ${opts.outDir}: ${error.message}`, ExitCode.input, {cause: error})
-  })
-  const temporary = pending.map((state) => join(dirname(state.absolute), `.${state.path}.${process.pid}.tmp`))
-  try {
-    await Promise.all(pending.map((state, i) => writeFile(temporary[i]!, state.content, {flag: 'wx'})))
-    for (const [i, state] of pending.entries()) await rename(temporary[i]!, state.absolute)
-  } catch (error) {
-    await Promise.all(temporary.map((path) => rm(path, {force: true})))
-    if (created) await rm(created, {recursive: true, force: true})
-    const e = error as NodeJS.ErrnoException
-    throw new FlotillaError('E_WRITE', `cannot write to ${opts.outDir}: ${e.message}; nothing was written`, ExitCode.input, {cause: error})
-  }
+  await writeFilesAtomic(pending.map((state) => ({path: state.absolute, content: state.content})), {force: opts.force})
 }
