@@ -13,11 +13,12 @@ export function groupMatches(filter: readonly string[] | undefined, group: strin
 }
 
 /**
- * The `[[vm]]` for a group. Unlike other sections an unfiltered `[[vm]]` applies to every group;
- * among the candidates the last one naming G wins, else the first.
+ * The `[[vm]]` for a group (flyctl's ComputeForGroup). Unlike other sections an unfiltered `[[vm]]`
+ * applies to every group; the candidates are those and the ones matching G (`""` names the default
+ * group, as everywhere); among them the last one naming G itself wins, else the first.
  */
-export function vmForGroup(vms: readonly Vm[] | undefined, group: string): Vm | undefined {
-  const candidates = (vms ?? []).filter((vm) => !vm.processes?.length || vm.processes.includes(group))
+export function vmForGroup(vms: readonly Vm[] | undefined, group: string, fallback: string): Vm | undefined {
+  const candidates = (vms ?? []).filter((vm) => !vm.processes?.length || groupMatches(vm.processes, group, fallback))
   return candidates.findLast((vm) => vm.processes?.includes(group)) ?? candidates[0]
 }
 
@@ -39,7 +40,7 @@ export function flattenView(config: FlyConfig, group?: string): FlyConfig {
     return kept?.length ? kept : undefined
   }
   const {processes, checks, http_service: http} = config
-  const vm = vmForGroup(config.vm, g)
+  const vm = vmForGroup(config.vm, g, fallback)
   const sections: {[K in keyof FlyConfig]?: FlyConfig[K] | undefined} = {
     // [processes]: only G's command, so the flattened config's default group is G.
     processes: nonEmpty(Object.entries(processes ?? {}).filter(([name]) => name === g || (name === '' && g === fallback))),

@@ -241,6 +241,6 @@ const reportedElsewhere = ['Missing or invalid check type']
 function conversionPath(config: FlyConfig, group: string, message: string): string {
   const check = /^Check '(.+)' for process group/.exec(message)?.[1]
   if (check !== undefined) return join('checks', check)
-  const index = config.vm?.indexOf(vmForGroup(config.vm, group)!) ?? -1
+  const index = config.vm?.indexOf(vmForGroup(config.vm, group, defaultGroup(config))!) ?? -1
   return index >= 0 ? `vm[${index}]` : ''
 }

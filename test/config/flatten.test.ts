@@ -300,6 +300,10 @@ url_prefix = "/static"
     assert.deepEqual([a, b, c].map((f) => f.vm?.map((v) => v.size)), [['shared-cpu-2x'], ['shared-cpu-2x'], ['performance-2x']])
     assert.deepEqual(c.vm?.[0]?.processes, ['c'])
   })
+  it('[[vm]] processes = [""] names the default group, as in every other section (ComputeForGroup)', () => {
+    const config = load('[processes]\napp = "a"\nworker = "w"\n[[vm]]\nsize = "shared-cpu-2x"\nprocesses = ["worker"]\n[[vm]]\nsize = "performance-1x"\nprocesses = [""]\n')
+    assert.deepEqual(['app', 'worker'].map((g) => flatten(config, g).vm?.map((v) => v.size)), [['performance-1x'], ['shared-cpu-2x']])
+  })
   it('unfiltered everywhere: statics, env, build, deploy, experimental, top-level scalars', () => {
     for (const f of [a, b, c]) {
       for (const key of ['statics', 'env', 'build', 'deploy', 'experimental', 'app', 'primary_region', 'kill_signal', 'kill_timeout', 'swap_size_mb', 'console_command', 'host_dedication_id']) {
