@@ -20,11 +20,6 @@ function namedFilters(config: FlyConfig): [string, Filtered][] {
   ]
 }
 
-/** The filterable sections themselves (the objects of `config`, so they can be edited). */
-export function groupFilters(config: FlyConfig): Filtered[] {
-  return namedFilters(config).map(([, section]) => section)
-}
-
 /**
  * Input errors the split cannot work around: group names that are not DNS labels, filters and
  * flags naming groups that do not exist, and a group with no command to run.

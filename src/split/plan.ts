@@ -2,7 +2,7 @@ import {posix} from 'node:path'
 import {defaultGroup, flatten, processGroups, serialiseFlyConfig, type FlyConfig} from '../config/index.js'
 import {LocatedError} from '../errors.js'
 import {serialiseWorkspace} from '../workspace/index.js'
-import {checkGroups, groupFilters, publicPorts, sectionSummary} from './groups.js'
+import {checkGroups, publicPorts, sectionSummary} from './groups.js'
 import {assignAppNames} from './naming.js'
 import {commandPorts, ipv4ClientProblem, ipv4ListenerProblem, rewritePeers, type PeerContext} from './references.js'
 import {planSteps} from './steps.js'
@@ -47,6 +47,7 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
     const name = names.get(group)!
     const context: PeerContext = {group, originalApp: config.app, apps: names, ports}
     const roles = {publicApp: names.get(publicGroup)!, releaseApp: names.get(releaseGroup)!, relocate: options.relocate ?? ''}
+    // The flattened copy becomes the app's config (edited in place): nothing reads `flats` after this.
     const {fly, changes} = appConfig(flats.get(group)!, {group, name, ...roles}, context, (code, path, text) => {
       const key = `${code}\0${path}\0${text}`
       peerNotes.set(key, {code, path, text, apps: [...(peerNotes.get(key)?.apps ?? []), name]})
@@ -82,11 +83,11 @@ function appConfig(
   context: PeerContext,
   note: (code: string, path: string, text: string) => void,
 ): {fly: FlyConfig; changes: string[]} {
-  const fly: FlyConfig = structuredClone(flat)
+  // flatten() returned a copy whose filterable sections all name the group already, as the output's
+  // single [processes] entry requires; it is this app's alone to edit.
+  const fly = flat
   const changes: string[] = []
   fly.app = app.name
-  // The output has one [processes] entry, so flyctl requires every filterable section to name it.
-  for (const section of groupFilters(fly)) section.processes = [app.group]
   if (app.name !== app.publicApp && fly.statics) {
     delete fly.statics
     changes.push(`dropped [[statics]] (served by ${app.publicApp})`)
