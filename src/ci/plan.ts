@@ -69,7 +69,7 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
   const rel = (path: string): string => relative(root, path).split(sep).join('/')
   const out = resolve(options.out ?? join(root, options.provider === 'github' ? '.github/workflows/fly-deploy.yml' : '.gitlab-ci.yml'))
   const warnings: string[] = []
-  const apps: (CiApp & {releaseCommand?: string})[] = []
+  const apps: (CiApp & {releaseCommand: boolean})[] = []
   const builds = new Set<string>()
   for (const app of workspace.apps) {
     const configPath = resolve(workspace.dir, app.config)
@@ -79,10 +79,15 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
     const paths = [rel(configPath), ...(await buildInputs(config.build ?? {}, dirname(configPath), workspace.dir, rel, warnings, app.name))]
     builds.add(buildIdentity(config.build ?? {}, dirname(configPath), workspace.dir))
     const token = options.tokenPerApp ? `FLY_API_TOKEN_${app.name.toUpperCase().replaceAll('-', '_')}` : 'FLY_API_TOKEN'
-    apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], token, ...(config.deploy?.release_command ? {releaseCommand: config.deploy.release_command} : {})})
+    apps.push({name: app.name, config: app.config, paths: [...new Set(paths)], token, releaseCommand: Boolean(config.deploy?.release_command)})
   }
-  const owners = apps.filter((a) => a.releaseCommand)
-  if (owners.length > 1) warnings.push(`${owners.map((a) => a.name).join(', ')} all have a release_command: ${owners[0]?.name} deploys first, the others with the rest`)
+  // flotilla.toml names the app that runs release_command (`release = true`, written by split and
+  // import); a workspace without it (older, or written by hand): the configs that have one.
+  const marked = workspace.apps.some((a) => a.release)
+  const owners = marked ? apps.filter((_, i) => workspace.apps[i]!.release) : apps.filter((a) => a.releaseCommand)
+  if (owners.length > 1) {
+    warnings.push(`${owners.map((a) => a.name).join(', ')} all ${marked ? 'have release = true' : 'have a release_command'}: ${owners[0]?.name} deploys first, the others with the rest`)
+  }
   const release = owners[0]
   // Every app builds the same image (the usual result of a split): build it once and deploy it to
   // each (hover's workflow does this by hand). Not with per-app tokens: one app's deploy token
@@ -111,7 +116,7 @@ function splitArguments(source: string): string {
   return `split ${quoteWord(posixSource)}${posixSource.includes('/') ? ' --out .' : ''} --check`
 }
 
-function strip(app: CiApp & {releaseCommand?: string}): CiApp {
+function strip(app: CiApp & {releaseCommand: boolean}): CiApp {
   return {name: app.name, config: app.config, paths: app.paths, token: app.token}
 }
 

@@ -72,9 +72,10 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     const split = splitApps(plan, {...existing?.toml, app}, configPath)
     for (const w of split.warnings) warn(w.code, w.message)
     files.push(...split.apps.map((a) => ({path: join(dir, a.config), content: serialiseFlyConfig(a.fly, header)})))
-    const workspace = serialiseWorkspace({apps: split.apps.map(({name, config, group}) => {
+    // `release = true` on the app split gave the release command, as split's own flotilla.toml has it.
+    const workspace = serialiseWorkspace({apps: split.apps.map(({name, config, group, release}) => {
       const imported = plan.groups.find((g) => g.name === group)
-      return {name, config, group, ...(imported?.autostart === false ? {local: {count: 0}} : imported?.count ? {local: {count: imported.count}} : {})}
+      return {name, config, group, ...(release ? {release} : {}), ...(imported?.autostart === false ? {local: {count: 0}} : imported?.count ? {local: {count: imported.count}} : {})}
     })}, header)
     files.push({path: join(dir, 'flotilla.toml'), content: workspace})
     if (!options.force) {

@@ -144,6 +144,23 @@ test('regeneration is byte-stable; a different existing file is only replaced wi
   await assert.rejects(readFile(join(noTests, '.gitlab-ci.yml')), {code: 'ENOENT'})
 })
 
+test('the release app is the one flotilla.toml marks `release = true`, else the one whose config has a release_command', async (t) => {
+  const dir = await repository(t)
+  const releaseOf = async () => (await generateCi(options(dir, 'github'), 'x')).plan
+  assert.equal((await releaseOf()).release?.name, 'shop')
+  // api's config has no release_command: the workspace still decides (e.g. it arrives in the image).
+  const workspace = await readFile(join(dir, 'flotilla.toml'), 'utf8')
+  await writeFile(join(dir, 'flotilla.toml'), workspace.replace('group = "api"', 'group = "api"\nrelease = true'))
+  const plan = await releaseOf()
+  assert.equal(plan.release?.name, 'shop-api')
+  assert.deepEqual(plan.apps.map((a) => a.name), ['shop', 'shop-worker', 'shop-proxy'])
+  assert.deepEqual(plan.warnings.filter((w) => w.includes('release')), [])
+  await writeFile(join(dir, 'flotilla.toml'), workspace.replace('group = "api"', 'group = "api"\nrelease = true').replace('group = "worker"', 'group = "worker"\nrelease = true'))
+  const two = await releaseOf()
+  assert.equal(two.release?.name, 'shop-api')
+  assert.ok(two.warnings.includes('shop-api, shop-worker all have release = true: shop-api deploys first, the others with the rest'), two.warnings.join('\n'))
+})
+
 test('--token-per-app: each deploy reads its own app-scoped secret', async (t) => {
   const dir = await repository(t)
   const github = parse((await generateCi(options(dir, 'github', {tokenPerApp: true}), 'x')).content) as Workflow

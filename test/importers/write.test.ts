@@ -40,7 +40,8 @@ test('--to apps writes one fly.<group>.toml per group and a flotilla.toml that p
   const report = await writeImport(importProcfile(procfile, 'Procfile'), {...options(dir, {to: 'apps'}), app: 'shop'})
   assert.deepEqual((await readdir(dir)).sort(), ['flotilla.toml', 'fly.web.toml', 'fly.worker.toml'])
   const ws = parseWorkspace(await readFile(join(dir, 'flotilla.toml')), join(dir, 'flotilla.toml'))
-  assert.deepEqual(ws.apps.map((a) => [a.name, a.config, a.group]), [['shop', 'fly.web.toml', 'web'], ['shop-worker', 'fly.worker.toml', 'worker']])
+  // The Procfile's release: runs in web's app, and flotilla.toml says so (split and ci read it back).
+  assert.deepEqual(ws.apps.map((a) => [a.name, a.config, a.group, a.release]), [['shop', 'fly.web.toml', 'web', true], ['shop-worker', 'fly.worker.toml', 'worker', undefined]])
   const web = parseToml(await readFile(join(dir, 'fly.web.toml')), 'fly.web.toml')
   const worker = parseToml(await readFile(join(dir, 'fly.worker.toml')), 'fly.worker.toml')
   assert.deepEqual(plain(web.deploy), {release_command: 'bin/migrate'})
@@ -49,6 +50,10 @@ test('--to apps writes one fly.<group>.toml per group and a flotilla.toml that p
   assert.deepEqual(plain(web.env), {PORT: '8080'})
   assert.deepEqual(report.steps.filter((s) => /^fly (apps create|deploy)/.test(s)), ['fly apps create shop', 'fly apps create shop-worker', 'fly deploy -c fly.web.toml', 'fly deploy -c fly.worker.toml'])
   await assert.rejects(writeImport(importProcfile(procfile, 'Procfile'), {...options(dir, {to: 'apps'}), app: 'shop'}), (e: FlotillaError) => e.code === 'E_EXISTS')
+
+  const noRelease = await tempDir(t)
+  await writeImport(importProcfile('web: bin/web\nworker: bin/worker\n', 'Procfile'), {...options(noRelease, {to: 'apps'}), app: 'shop'})
+  assert.doesNotMatch(await readFile(join(noRelease, 'flotilla.toml'), 'utf8'), /release/)
 })
 
 test('a plan with errors writes nothing', async (t) => {
