@@ -10,5 +10,6 @@ export {shellSplit} from './shell-split.js'
 export {parseDuration, formatDuration} from './duration.js'
 export {serialiseFlyConfig} from './serialise.js'
 export {formatDiagnostic} from './diagnostic.js'
+export {locateKeyPath, join as joinKeyPath, type Position} from './locate.js'
 // "did you mean" for unknown keys, shared with flotilla.toml's parser.
 export {closest} from './schema.js'

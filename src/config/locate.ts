@@ -179,6 +179,15 @@ function unescapeBasic(raw: string): string {
   }
 }
 
+/**
+ * Position of `keyPath` in TOML `text` that has parsed, or of its closest located ancestor; for
+ * problems found after parsing (flotilla.toml, the split's checks).
+ */
+export function locateKeyPath(text: string, keyPath: string): Position | undefined {
+  return new KeyLocator(text).locate(keyPath)
+}
+
+/** `a` + `b` -> `a.b`; a key that is not bare is quoted (`processes."web.v2"`), as the locator records it. */
 export const join = (path: string, key: string): string =>
   (path ? `${path}.` : '') + (/^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key))
 

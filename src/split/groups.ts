@@ -1,4 +1,4 @@
-import type {FlyConfig} from '../config/index.js'
+import {joinKeyPath, type FlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
 import {groupNameProblem} from './naming.js'
 import type {SplitOptions} from './types.js'
@@ -11,7 +11,7 @@ function namedFilters(config: FlyConfig): [string, Filtered][] {
   return [
     ...(config.http_service ? [['http_service', config.http_service] as [string, Filtered]] : []),
     ...list('services', config.services),
-    ...Object.entries(config.checks ?? {}).map(([name, check]): [string, Filtered] => [`checks.${name}`, check]),
+    ...Object.entries(config.checks ?? {}).map(([name, check]): [string, Filtered] => [joinKeyPath('checks', name), check]),
     ...list('mounts', config.mounts),
     ...list('files', config.files),
     ...list('metrics', config.metrics),
@@ -28,10 +28,10 @@ export function checkGroups(config: FlyConfig, groups: string[], options: SplitO
   const at = (keyPath: string) => ({file: options.file, keyPath})
   for (const group of groups) {
     const problem = groupNameProblem(group)
-    if (problem) throw new LocatedError('E_GROUP_NAME', problem, at(`processes.${group}`))
+    if (problem) throw new LocatedError('E_GROUP_NAME', problem, at(joinKeyPath('processes', group)))
     const command = config.processes?.[group] ?? ''
     if (command.trim() === '' && !config.experimental?.cmd?.length) {
-      throw new LocatedError('E_EMPTY_COMMAND', `group "${group}" has an empty command and there is no [experimental] cmd; as its own app it would run the image's default CMD. Write its command`, at(`processes.${group}`))
+      throw new LocatedError('E_EMPTY_COMMAND', `group "${group}" has an empty command and there is no [experimental] cmd; as its own app it would run the image's default CMD. Write its command`, at(joinKeyPath('processes', group)))
     }
   }
   const known = `known groups: ${groups.join(', ')}`

@@ -1,5 +1,5 @@
 import {posix} from 'node:path'
-import {defaultGroup, flatten, processGroups, serialiseFlyConfig, type FlyConfig} from '../config/index.js'
+import {defaultGroup, flatten, joinKeyPath, processGroups, serialiseFlyConfig, type FlyConfig} from '../config/index.js'
 import {LocatedError} from '../errors.js'
 import {serialiseWorkspace} from '../workspace/index.js'
 import {checkGroups, publicPorts, sectionSummary} from './groups.js'
@@ -110,9 +110,9 @@ function appConfig(
     fly.env![key] = result.text
     for (const rewrite of result.rewrites) {
       changes.push(`env ${key}: ${rewrite.from} -> ${rewrite.to}`)
-      note('W_ENV_REWRITTEN', `env.${key}`, `${rewrite.from} -> ${rewrite.to} (${rewrite.why})`)
+      note('W_ENV_REWRITTEN', joinKeyPath('env', key), `${rewrite.from} -> ${rewrite.to} (${rewrite.why})`)
     }
-    for (const finding of result.findings) note('W_PEER_CHECK', `env.${key}`, finding.why)
+    for (const finding of result.findings) note('W_PEER_CHECK', joinKeyPath('env', key), finding.why)
   }
   return {fly, changes}
 }
@@ -221,7 +221,7 @@ function warnFiles(config: FlyConfig, flats: Map<string, FlyConfig>, names: Map<
 function warnListeners(config: FlyConfig, groups: string[], names: Map<string, string>, ports: Map<string, Set<number>>, warnings: SplitWarning[]): void {
   for (const group of groups) {
     const command = config.processes?.[group] ?? ''
-    const path = `processes.${group}`
+    const path = joinKeyPath('processes', group)
     const listener = ipv4ListenerProblem(command)
     if (listener) warnings.push({code: 'W_IPV4_LISTENER', path, message: `${names.get(group)}: "${command}" ${listener}`})
     const peers = rewritePeers(command, {group, originalApp: config.app, apps: names, ports})
@@ -230,6 +230,6 @@ function warnListeners(config: FlyConfig, groups: string[], names: Map<string, s
   }
   for (const [key, value] of Object.entries(config.env ?? {})) {
     const problem = ipv4ListenerProblem(value) ?? ipv4ClientProblem(value)
-    if (problem) warnings.push({code: ipv4ListenerProblem(value) ? 'W_IPV4_LISTENER' : 'W_IPV4_CLIENT', path: `env.${key}`, message: `${key}="${value}" ${problem}`})
+    if (problem) warnings.push({code: ipv4ListenerProblem(value) ? 'W_IPV4_LISTENER' : 'W_IPV4_CLIENT', path: joinKeyPath('env', key), message: `${key}="${value}" ${problem}`})
   }
 }

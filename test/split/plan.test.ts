@@ -180,7 +180,7 @@ test('bad input fails with a located error', () => {
       (e: unknown) => e instanceof LocatedError && e.code === code && e.location.keyPath === keyPath)
   fails('app = "x"\n', 'E_NOTHING_TO_SPLIT', 'processes')
   fails('app = "x"\n[processes]\n  web = "w"\n', 'E_NOTHING_TO_SPLIT', 'processes')
-  fails('app = "x"\n[processes]\n  "web.v2" = "w"\n  worker = "k"\n', 'E_GROUP_NAME', 'processes.web.v2')
+  fails('app = "x"\n[processes]\n  "web.v2" = "w"\n  worker = "k"\n', 'E_GROUP_NAME', 'processes."web.v2"')
   fails('app = "x"\n[processes]\n  web = ""\n  worker = "k"\n', 'E_EMPTY_COMMAND', 'processes.web')
   fails('app = "x"\n[processes]\n  web = "w"\n  worker = "k"\n[[vm]]\n  processes = ["wrker"]\n', 'E_UNKNOWN_GROUP', 'vm[0].processes')
   fails('app = "x"\n[processes]\n  web = "w"\n  worker = "k"\n[[metrics]]\n  port = 9091\n  processes = ["nope"]\n', 'E_UNKNOWN_GROUP', 'metrics[0].processes')
