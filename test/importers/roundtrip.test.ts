@@ -66,6 +66,32 @@ async function runImported(t: Parameters<typeof start>[0], config: string, cwd: 
   return Object.values(toml.processes).map((command) => start(t, shellSplit(command), cwd, {...env, ...toml.env}))
 }
 
+/** A program that writes its argv, directory name and T_* variables to `out` (whole, by rename), then sleeps. */
+async function writeRecorder(path: string, out: string): Promise<void> {
+  await writeFile(path, `#!/bin/sh\n{ printf "%s\\n" "$@"; basename "$PWD"; env | grep "^T_" | sort; } > "${out}.tmp" && mv "${out}.tmp" "${out}"\nexec sleep 30\n`)
+  await chmod(path, 0o755)
+}
+
+/**
+ * The round trip: `tool` runs the source in `dir` and must write `expected` to `files`; then the
+ * import of the source (`--to groups`) must write the same, run as a Machine would and under `up`.
+ */
+async function roundTrip(t: Parameters<typeof start>[0], trip: {dir: string; kind: Parameters<typeof importFile>[0]; source: string; tool: string[];
+  files: string[]; env: Record<string, string>; expected: string[]}): Promise<void> {
+  const {dir, files, env, expected} = trip
+  const tool = start(t, trip.tool, dir, env)
+  assert.deepEqual(await outputs(files), expected)
+  await stop(tool)
+  await Promise.all(files.map((f) => rm(f)))
+
+  const plan = await importFile(trip.kind, join(dir, trip.source))
+  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
+  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
+  assert.deepEqual(await outputs(files), expected)
+  await Promise.all(children.map(stop))
+  assert.deepEqual(await viaUp(dir, env, files), expected)
+}
+
 test('Procfile: foreman and the imported groups run the same processes with the same environment', async (t) => {
   const dir = await tempDir(t)
   await mkdir(join(dir, 'sub'))
@@ -79,25 +105,14 @@ test('Procfile: foreman and the imported groups run the same processes with the 
   const files = ['greet.out', 'args.out', 'cwd.out'].map((f) => join(dir, f))
   const env = {MSG: 'from the environment'}
 
-  const foreman = start(t, ['foreman', 'start', '-f', 'Procfile', '-d', dir], dir, env)
-  const expected = await outputs(files)
-  await stop(foreman)
-  await Promise.all(files.map((f) => rm(f)))
-
-  const plan = await importFile('procfile', join(dir, 'Procfile'))
-  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
-  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
-  assert.deepEqual(await outputs(files), expected)
-  assert.deepEqual(expected, ['hello, world|from the environment\n', 'one|two words|from the environment|\n', 'sub\n'])
-  await Promise.all(children.map(stop))
-  assert.deepEqual(await viaUp(dir, env, files), expected)
+  await roundTrip(t, {dir, kind: 'procfile', source: 'Procfile', tool: ['foreman', 'start', '-f', 'Procfile', '-d', dir], files, env,
+    expected: ['hello, world|from the environment\n', 'one|two words|from the environment|\n', 'sub\n']})
 })
 
 test('supervisord.conf: supervisord and the imported groups run the same argv, directory and environment', async (t) => {
   const dir = await tempDir(t)
   await mkdir(join(dir, 'sub'))
-  await writeFile(join(dir, 'record.sh'), '#!/bin/sh\n{ printf "%s\\n" "$@"; basename "$PWD"; env | grep "^T_" | sort; } > "$OUT.tmp" && mv "$OUT.tmp" "$OUT"\nexec sleep 30\n')
-  await chmod(join(dir, 'record.sh'), 0o755)
+  await writeRecorder(join(dir, 'record.sh'), '$OUT')
   await writeFile(join(dir, 'supervisord.conf'), [
     '[supervisord]',
     `logfile=${dir}/supervisord.log`, `pidfile=${dir}/supervisord.pid`, `childlogdir=${dir}`, 'nodaemon=true',
@@ -115,28 +130,16 @@ test('supervisord.conf: supervisord and the imported groups run the same argv, d
   const files = ['plain.out', 'deferred.out'].map((f) => join(dir, f))
   const env = {T_LEVEL: 'debug  two'}
 
-  const supervisord = start(t, ['supervisord', '-n', '-c', join(dir, 'supervisord.conf')], dir, env)
-  const expected = await outputs(files)
-  await stop(supervisord)
-  await Promise.all(files.map((f) => rm(f)))
-
-  const plan = await importFile('supervisord', join(dir, 'supervisord.conf'))
-  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
-  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
-  assert.deepEqual(await outputs(files), expected)
-  assert.deepEqual(expected, [
+  await roundTrip(t, {dir, kind: 'supervisord', source: 'supervisord.conf', tool: ['supervisord', '-n', '-c', join(dir, 'supervisord.conf')], files, env, expected: [
     'one\ntwo words\nthree\nsub\nT_GLOBAL=everyone\nT_LEVEL=debug  two\nT_MSG=a,b\nT_PCT=100%\n',
     `--level\ndebug\ntwo\ndebug  two, quoted\ndeferred\n${dir.split('/').pop()}\nT_FROM_ENV=debug  two\nT_GLOBAL=everyone\nT_LEVEL=debug  two\n`,
-  ])
-  await Promise.all(children.map(stop))
-  assert.deepEqual(await viaUp(dir, env, files), expected)
+  ]})
 })
 
 test('shell entrypoint: bash and the imported groups run the same jobs with the same environment', async (t) => {
   const dir = await tempDir(t)
   await mkdir(join(dir, 'sub'))
-  await writeFile(join(dir, 'sub', 'record.sh'), '#!/bin/sh\n{ printf "%s\\n" "$@"; basename "$PWD"; env | grep "^T_" | sort; } > "../$OUT.tmp" && mv "../$OUT.tmp" "../$OUT"\nexec sleep 30\n')
-  await chmod(join(dir, 'sub', 'record.sh'), 0o755)
+  await writeRecorder(join(dir, 'sub', 'record.sh'), '../$OUT')
   await writeFile(join(dir, 'start.sh'), [
     '#!/bin/bash',
     'export T_MODE=prod',
@@ -149,16 +152,6 @@ test('shell entrypoint: bash and the imported groups run the same jobs with the 
   const files = ['worker.out', 'web.out'].map((f) => join(dir, f))
   const env = {T_PORT: '9000'}
 
-  const bash = start(t, ['bash', join(dir, 'start.sh')], dir, env)
-  const expected = await outputs(files)
-  await stop(bash)
-  await Promise.all(files.map((f) => rm(f)))
-
-  const plan = await importFile('script', join(dir, 'start.sh'))
-  await writeImport(plan, {to: 'groups', config: join(dir, 'fly.toml'), app: 'rt', force: false, invocation: 'test'})
-  const children = await runImported(t, join(dir, 'fly.toml'), dir, env)
-  assert.deepEqual(await outputs(files), expected)
-  assert.deepEqual(expected, ['worker\none\ntwo words\nsub\nT_MODE=prod\nT_PORT=9000\n', 'web\n--port\n9000\nsub\nT_MODE=prod\nT_PORT=9000\n'])
-  await Promise.all(children.map(stop))
-  assert.deepEqual(await viaUp(dir, env, files), expected)
+  await roundTrip(t, {dir, kind: 'script', source: 'start.sh', tool: ['bash', join(dir, 'start.sh')], files, env,
+    expected: ['worker\none\ntwo words\nsub\nT_MODE=prod\nT_PORT=9000\n', 'web\n--port\n9000\nsub\nT_MODE=prod\nT_PORT=9000\n']})
 })
