@@ -38,7 +38,7 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
   warnSharedSections(config, flats, options, warnings)
   warnFiles(config, flats, names, warnings)
   warnListeners(config, groups, names, ports, warnings)
-  warnSingleAppSections(config, {names, publicGroup, releaseGroup, hasRelease, releaseIn: options.releaseIn}, warnings)
+  warnSingleAppSections(config, flats, {names, publicGroup, releaseGroup, hasRelease, releaseIn: options.releaseIn}, warnings)
 
   // The same env value usually reads the same in several apps: one warning lists them all.
   const peerNotes = new Map<string, {code: string; path: string; text: string; apps: string[]}>()
@@ -151,16 +151,22 @@ function listeningPorts(flat: FlyConfig, command: string): Set<number> {
 /** Statics and the release command stay in one app; [env] goes to all of them. */
 function warnSingleAppSections(
   config: FlyConfig,
+  flats: Map<string, FlyConfig>,
   roles: {names: Map<string, string>; publicGroup: string; releaseGroup: string; hasRelease: boolean; releaseIn: string | undefined},
   warnings: SplitWarning[],
 ): void {
   const {names, publicGroup, releaseGroup} = roles
-  const allBut = (group: string) => [...names].filter(([g]) => g !== group).map(([, app]) => app).join(', ')
-  if (config.statics?.length) {
-    warnings.push({code: 'W_STATICS_MOVED', path: 'statics', message: `[[statics]] stay with the public app ${names.get(publicGroup)}; ${allBut(publicGroup)} no longer serve them`})
+  const appsOf = (groups: string[]) => groups.map((group) => names.get(group)!).join(', ')
+  // Fly Proxy serves [[statics]] on the requests it routes to an app's public ports, so only the
+  // other apps that have public ports lose anything (the report lists the drop for every app).
+  const served = [...flats].filter(([group, flat]) => group !== publicGroup && publicPorts(flat).length > 0).map(([group]) => group)
+  if (config.statics?.length && served.length) {
+    warnings.push({code: 'W_STATICS_MOVED', path: 'statics', message: `[[statics]] stay with the public app ${names.get(publicGroup)}; requests to the public ports of ${appsOf(served)} no longer get the static files`})
   }
   if (roles.hasRelease) {
-    warnings.push({code: 'W_RELEASE_ONE_APP', path: 'deploy.release_command', message: `release_command runs only in ${names.get(releaseGroup)} (choose with --release-in GROUP); ${allBut(releaseGroup)} no longer run it`})
+    // flyctl ran release_command once per deploy of the one app; now only one app's deploy runs it.
+    const others = appsOf([...names.keys()].filter((group) => group !== releaseGroup))
+    warnings.push({code: 'W_RELEASE_ONE_APP', path: 'deploy.release_command', message: `release_command now runs only when ${names.get(releaseGroup)} deploys (choose with --release-in GROUP); deploying ${others} does not run it, so deploy ${names.get(releaseGroup)} first`})
   } else if (roles.releaseIn !== undefined) {
     warnings.push({code: 'W_RELEASE_UNUSED', path: 'deploy', message: '--release-in has no effect: there is no release_command'})
   }

@@ -91,7 +91,8 @@ test('release_command goes to exactly one app: the public one, or --release-in',
     ['web', true, 'bin/migrate'], ['redis', false, undefined], ['worker', false, undefined],
   ])
   assert.equal(app(p, 'worker').fly.deploy?.strategy, 'rolling', 'the rest of [deploy] is kept')
-  assert.ok(codes(p).includes('W_RELEASE_ONE_APP'))
+  assert.deepEqual(p.warnings.filter((w) => w.code === 'W_RELEASE_ONE_APP').map((w) => w.message),
+    ['release_command now runs only when shop deploys (choose with --release-in GROUP); deploying shop-redis, shop-worker does not run it, so deploy shop first'])
   const moved = plan(SHOP, {releaseIn: 'worker'})
   assert.equal(app(moved, 'web').fly.deploy?.release_command, undefined)
   assert.equal(app(moved, 'worker').fly.deploy?.release_command, 'bin/migrate')
@@ -105,7 +106,12 @@ test('[[statics]] stay with the public app', () => {
   const p = plan(SHOP)
   assert.deepEqual(app(p, 'web').fly.statics, [{guest_path: '/app/public', url_prefix: '/static'}])
   assert.equal(app(p, 'worker').fly.statics, undefined)
-  assert.ok(codes(p).includes('W_STATICS_MOVED'))
+  assert.ok(app(p, 'worker').changes.includes('dropped [[statics]] (served by shop)'))
+  // The proxy serves statics on public ports only: apps without any lose nothing worth a warning.
+  assert.ok(!codes(p).includes('W_STATICS_MOVED'))
+  const served = plan(`${SHOP}[[services]]\n  internal_port = 9000\n  processes = ["worker"]\n  [[services.ports]]\n    port = 9000\n`)
+  assert.deepEqual(served.warnings.filter((w) => w.code === 'W_STATICS_MOVED').map((w) => w.message),
+    ['[[statics]] stay with the public app shop; requests to the public ports of shop-worker no longer get the static files'])
 })
 
 test('mounts go only to the groups they name; a volume shared by groups needs --allow shared-volume', () => {
