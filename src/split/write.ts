@@ -40,8 +40,8 @@ export async function unifiedDiff(states: FileState[], label: (state: FileState)
 }
 
 /**
- * Writes the changed files as one set (src/files: all or nothing). Files that differ from what is
- * on disk need `force`. (`outDir` is where they go; the writer creates it when missing.)
+ * Writes the changed files as one set (src/files: all or nothing, creating the output directory
+ * when missing, so `outDir` is no longer read). Files that differ from what is on disk need `force`.
  */
 export async function writeFiles(states: FileState[], opts: {outDir: string; force: boolean; label: (state: FileState) => string}): Promise<void> {
   const conflicts = states.filter((state) => state.status === 'change')
