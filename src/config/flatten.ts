@@ -7,7 +7,7 @@ import {defaultGroup} from './process-groups.js'
 import type {FlyConfig, Vm} from './types.js'
 
 /** Does a section with this `processes` filter apply to `group`? */
-export function groupMatches(filter: readonly string[] | undefined, group: string, fallback: string): boolean {
+function groupMatches(filter: readonly string[] | undefined, group: string, fallback: string): boolean {
   if (!filter?.length) return group === fallback
   return filter.some((name) => name === group || (name === '' && group === fallback))
 }

@@ -6,7 +6,7 @@
  */
 import {FlotillaError} from '../errors.js'
 import {formatDuration, parseDuration} from './duration.js'
-import {flattenView, groupMatches, vmForGroup} from './flatten.js'
+import {flattenView, vmForGroup} from './flatten.js'
 import {join} from './locate.js'
 import {machineChecks, vmToGuest} from './machine.js'
 import {defaultGroup, processGroups} from './process-groups.js'
@@ -124,7 +124,7 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
         error(conversionPath(config, group, e.message), 'E_MACHINE_CONVERSION', `Converting to machine in process group '${group}' will fail because of: ${e.message}`)
       }
     }
-    if ((config.mounts ?? []).filter((m) => groupMatches(m.processes, group, fallback)).length > 1) {
+    if ((flat.mounts?.length ?? 0) > 1) {
       warning('mounts', 'W_GROUP_MOUNTS', `group '${group}' has more than one [[mounts]] section defined; fly deploy uses only the first`)
     }
   }
