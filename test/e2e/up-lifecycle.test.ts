@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
-import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
-import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
-import {createServer} from 'node:net'
+import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {test} from 'node:test'
-import {repoRoot, runCli, tempDir} from '../helpers/repo.js'
+import {freePort, markedPids, newMark, noneLeft, running} from '../helpers/processes.js'
+import {repoRoot, runCli} from '../helpers/repo.js'
+import {workspaceDir} from '../helpers/workspace.js'
 
 const SERVER = `
 import {createServer} from 'node:http'
@@ -28,14 +28,6 @@ createServer(async (req, res) => {
 process.on('SIGTERM', () => process.exit(0))
 `
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 interface Fixture {
   dir: string
   mark: string
@@ -45,17 +37,13 @@ interface Fixture {
 
 /** alpha: [app.local] command + env_file + http_service; beta: its group's command + a [checks] check. */
 async function workspace(t: {after(fn: () => unknown): void}): Promise<Fixture> {
-  const mark = randomBytes(6).toString('hex')
-  // Registered before the directory's removal, so it runs first: every process this test started
-  // (the `up`s get the marker through cli(), their instances inherit it) is killed; SIGKILL of an
-  // `up` also exercises its parent-death guard.
-  t.after(async () => {
-    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
-  })
-  const dir = await tempDir(t, 'flotilla-up-')
+  // Before the directory: every process this test started (the `up`s get the marker through
+  // cli(), their instances inherit it) is killed first; SIGKILL of an `up` also exercises its guard.
+  const mark = newMark(t)
   const [alphaPort, betaPort] = [await freePort(), await freePort()]
-  await writeFile(join(dir, 'server.mjs'), SERVER)
-  await writeFile(join(dir, 'fly.alpha.toml'), `app = "alpha"
+  const dir = await workspaceDir(t, {
+    'server.mjs': SERVER,
+    'fly.alpha.toml': `app = "alpha"
 primary_region = "fra"
 kill_signal = "SIGTERM"
 [env]
@@ -71,8 +59,8 @@ internal_port = ${alphaPort}
   timeout = "1s"
 [[vm]]
 memory = "512mb"
-`)
-  await writeFile(join(dir, 'fly.beta.toml'), `app = "beta"
+`,
+    'fly.beta.toml': `app = "beta"
 kill_signal = "SIGTERM"
 [processes]
 api = "node server.mjs"
@@ -84,9 +72,9 @@ port = ${betaPort}
 interval = "2s"
 timeout = "1s"
 processes = ["api"]
-`)
-  await writeFile(join(dir, '.env.alpha'), '# local secrets\nSECRET_TOKEN="from-secret"\n')
-  await writeFile(join(dir, 'flotilla.toml'), `[[app]]
+`,
+    '.env.alpha': '# local secrets\nSECRET_TOKEN="from-secret"\n',
+    'flotilla.toml': `[[app]]
 name = "alpha"
 config = "fly.alpha.toml"
 group = "web"
@@ -98,38 +86,9 @@ env_file = ".env.alpha"
 name = "beta"
 config = "fly.beta.toml"
 group = "api"
-`)
+`,
+  }, 'flotilla-up-')
   return {dir, mark, alphaPort, betaPort}
-}
-
-/** Processes whose environment carries the marker. */
-async function marked(mark: string): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')
-    if (environ.includes(`TEST_MARK=${mark}`)) pids.push(Number(entry))
-  }
-  return pids
-}
-
-/**
- * Waits until no process carries the marker. Instances are gone when `down`/exec/up return;
- * the parent-death guard (a shell that also carries it) exits just after, on its own.
- */
-async function noneLeft(mark: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    const left = await marked(mark)
-    if (left.length === 0) return
-    assert.ok(tries < 300, `still running after 15 s: ${left.join(' ')}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** Gone or a zombie: this sandbox's init may never reap the detached `up`. */
-async function running(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
-  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
 }
 
 const getText = async (url: string) => (await fetch(url)).text()
@@ -234,7 +193,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`up in the foreground stops everything on ${signal}`, async (t) => {
     const {dir, mark} = await workspace(t)
     const child = await foregroundUp(dir, mark)
-    assert.ok((await marked(mark)).length >= 3, 'up and its two instances')
+    assert.ok((await markedPids(mark)).length >= 3, 'up and its two instances')
     const exited = once(child, 'exit')
     child.kill(signal)
     assert.deepEqual(await exited, [0, null])
@@ -253,13 +212,11 @@ test('a SIGKILLed up leaves nothing: its parent-death guard stops the instances'
 })
 
 test('a second Ctrl-C kills at once what ignores the first', {timeout: 60_000}, async (t) => {
-  const mark = randomBytes(6).toString('hex')
-  t.after(async () => {
-    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
-  })
-  const dir = await tempDir(t, 'flotilla-up-')
-  // Ignores its kill_signal and has the longest kill_timeout Fly allows: only a second Ctrl-C ends it soon.
-  await writeFile(join(dir, 'fly.toml'), 'app = "stubborn"\nkill_signal = "SIGINT"\nkill_timeout = "300s"\n[processes]\napp = "sh -c \'trap \\"\\" INT; echo ready; while :; do sleep 1; done\'"\n')
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {
+    // Ignores its kill_signal and has the longest kill_timeout Fly allows: only a second Ctrl-C ends it soon.
+    'fly.toml': 'app = "stubborn"\nkill_signal = "SIGINT"\nkill_timeout = "300s"\n[processes]\napp = "sh -c \'trap \\"\\" INT; echo ready; while :; do sleep 1; done\'"\n',
+  }, 'flotilla-up-')
   const child = await foregroundUp(dir, mark)
   const exited = once(child, 'exit')
   const stopping = new Promise((resolve) => child.stderr.on('data', (d: string) => d.includes('Stopping') && resolve(d)))
@@ -287,10 +244,11 @@ test('a port two instances want is refused, naming both; so is a second up', asy
 })
 
 test('a missing command is an input error naming the app; bad flags exit 2', async (t) => {
-  const dir = await tempDir(t)
+  const dir = await workspaceDir(t, {
+    'fly.toml': 'app = "imageonly"\n[build]\nimage = "nginx:1"\n',
+    'flotilla.toml': '[[app]]\nname = "imageonly"\nconfig = "fly.toml"\ngroup = "app"\n',
+  })
   const cli = (args: string[]) => runCli(args, {cwd: dir})
-  await writeFile(join(dir, 'fly.toml'), 'app = "imageonly"\n[build]\nimage = "nginx:1"\n')
-  await writeFile(join(dir, 'flotilla.toml'), '[[app]]\nname = "imageonly"\nconfig = "fly.toml"\ngroup = "app"\n')
   const up = await cli(['up'])
   assert.equal(up.code, 2)
   assert.match(up.stderr, /app imageonly \(group app\) has no command to run locally/)
@@ -300,12 +258,8 @@ test('a missing command is an input error naming the app; bad flags exit 2', asy
 })
 
 test('an app that dies at start is reported as failed, not started; --detach then leaves nothing', async (t) => {
-  const mark = randomBytes(6).toString('hex')
-  t.after(async () => {
-    for (const pid of await marked(mark)) process.kill(pid, 'SIGKILL')
-  })
-  const dir = await tempDir(t, 'flotilla-up-')
-  await writeFile(join(dir, 'Procfile'), 'steady: sleep 600\nbroken: echo boom >&2; exit 3\n')
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {Procfile: 'steady: sleep 600\nbroken: echo boom >&2; exit 3\n'}, 'flotilla-up-')
   const up = await runCli(['up', '--detach', '--network', 'loopback'], {cwd: dir, env: {TEST_MARK: mark}})
   assert.equal(up.code, 3)
   assert.match(up.stderr, /\[broken\]\.0 crashed \(exit code 3\)/)

@@ -3,31 +3,20 @@
  * own tests use. The apps are real Node servers; the test talks to them as such a test would.
  */
 import assert from 'node:assert/strict'
-import {once} from 'node:events'
-import {writeFile} from 'node:fs/promises'
-import {createServer} from 'node:net'
-import {join} from 'node:path'
 import {test} from 'node:test'
 import {request} from 'undici'
 import {startWorkspace} from '../../src/runner/workspace-runner.js'
-import {tempDir} from '../helpers/repo.js'
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import {freePort} from '../helpers/processes.js'
+import {workspaceDir} from '../helpers/workspace.js'
 
 test('startWorkspace: url(), resolve(), dispatcher, logs(), stop()', async (t) => {
-  const dir = await tempDir(t)
   const [webPort, apiPort] = [await freePort(), await freePort()]
-  await writeFile(join(dir, 'server.mjs'), `import {createServer} from 'node:http'
+  const dir = await workspaceDir(t, {
+    'server.mjs': `import {createServer} from 'node:http'
 createServer((req, res) => res.end(process.env.FLY_APP_NAME + ':' + process.env.FLY_PROCESS_GROUP)).listen(Number(process.env.PORT), '::', () => console.log('listening'))
 process.on('SIGINT', () => process.exit(0))
-`)
-  await writeFile(join(dir, 'fly.toml'), `app = "pair"
+`,
+    'fly.toml': `app = "pair"
 [processes]
 web = "node server.mjs"
 # api gets its own PORT through its command (env(1), as a Dockerfile CMD might)
@@ -42,7 +31,8 @@ type = "tcp"
 port = ${apiPort}
 interval = "2s"
 processes = ["api"]
-`)
+`,
+  })
   const ws = await startWorkspace({dir})
   t.after(() => ws.stop())
 
@@ -62,8 +52,7 @@ processes = ["api"]
 })
 
 test('--scale: instances with their own Machine IDs and addresses, all in the DNS while they run', async (t) => {
-  const dir = await tempDir(t, 'scaled-')
-  await writeFile(join(dir, 'Procfile'), 'worker: exec sleep 600\n')
+  const dir = await workspaceDir(t, {Procfile: 'worker: exec sleep 600\n'}, 'scaled-')
   const ws = await startWorkspace({dir, scale: {worker: 3}})
   t.after(() => ws.stop())
   const instances = ws.status().instances
@@ -76,12 +65,13 @@ test('--scale: instances with their own Machine IDs and addresses, all in the DN
 })
 
 test('Procfile processes get PORT as foreman gives it: 5000 + 100 per line, + 1 per extra instance', async (t) => {
-  const dir = await tempDir(t, 'procfile-port-')
-  // A real Procfile whose commands expand $PORT through their own shell, as foreman users write them.
-  await writeFile(join(dir, 'Procfile'), `web: sh -c 'echo port=$PORT; exec sleep 600'
+  const dir = await workspaceDir(t, {
+    // A real Procfile whose commands expand $PORT through their own shell, as foreman users write them.
+    Procfile: `web: sh -c 'echo port=$PORT; exec sleep 600'
 release: echo never run
 worker: sh -c 'echo port=$PORT; exec sleep 600'
-`)
+`,
+  }, 'procfile-port-')
   const ws = await startWorkspace({dir, scale: {worker: 2}})
   t.after(() => ws.stop())
   assert.deepEqual(ws.logs('web'), ['port=5000'])
