@@ -39,7 +39,7 @@ export default class Up extends BaseCommand {
     if (failed.length > 0) process.exitCode = ExitCode.runtime
     // Nothing came up: nothing to keep running. Otherwise the rest runs until Ctrl-C or `down`.
     if (failed.length === plan.apps.length) await session.stop()
-    else if (!this.jsonEnabled()) this.log(renderRunning(session.status(), false))
+    else if (!this.jsonEnabled() && !session.stopping) this.log(renderRunning(session.status(), false))
     await session.closed
     return undefined
   }

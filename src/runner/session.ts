@@ -105,11 +105,18 @@ export class Session extends EventEmitter {
     this.#mux = new LogMux(options.logs, {format: options.logFormat ?? 'text', timestamps: options.timestamps ?? false,
       ...(options.color === undefined ? {} : {color: options.color})})
     this.#supervisor = new Supervisor({logs: this.#mux})
+    // Every app being waited for (up's startup list, exec) listens here: dozens is normal.
+    this.setMaxListeners(0)
     if (options.signals) for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal)
   }
 
   #signalCount = 0
   readonly #onSignal = () => (++this.#signalCount > 1 ? this.kill() : void this.stop())
+
+  /** stop() was called (Ctrl-C, `down`, or a failed start). */
+  get stopping(): boolean {
+    return this.#stopping !== undefined
+  }
 
   get networkKind(): NetworkKind {
     return this.#kind
@@ -311,11 +318,21 @@ export class Session extends EventEmitter {
 
   /**
    * Resolves when every instance runs (`started`), or runs and passes its checks (`healthy`);
-   * rejects with E_INSTANCE_FAILED when one gives up or is crash-looping.
+   * rejects with E_INSTANCE_FAILED when one gives up or is crash-looping, and with E_INTERRUPTED
+   * when the session stops first (Ctrl-C while starting).
    */
   async waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
-    await this.#waitStarted(options)
-    if (condition === 'healthy') await this.#supervisor.waitHealthy(options)
+    const stopped = new AbortController()
+    const interrupt = () => stopped.abort(new FlotillaError('E_INTERRUPTED', 'stopped while starting', ExitCode.runtime))
+    if (this.stopping) interrupt()
+    this.once('stopping', interrupt)
+    const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
+    try {
+      await this.#waitStarted({...options, signal})
+      if (condition === 'healthy') await this.#supervisor.waitHealthy({...options, signal})
+    } finally {
+      this.off('stopping', interrupt)
+    }
   }
 
   #waitStarted({keys, signal}: {keys?: string[]; signal?: AbortSignal}): Promise<void> {
@@ -344,6 +361,7 @@ export class Session extends EventEmitter {
         else resolve()
       }
       const aborted = () => finish(signal!.reason as Error)
+      if (signal?.aborted) return aborted()
       signal?.addEventListener('abort', aborted)
       this.on('state', check)
       check()

@@ -23,13 +23,16 @@ export async function showStartup(session: Session, options: {healthy: boolean; 
         await session.waitUntil(options.healthy ? 'healthy' : 'started', {keys: keysOf(app.label)})
         task.title = `${app.label} ${goal}`
       } catch (error) {
+        // Ctrl-C while starting: not a failure, and `up` stops and exits 0.
+        if ((error as {code?: unknown}).code === 'E_INTERRUPTED') return void (task.title = `${app.label} stopped`)
         failed.push(app.label)
         task.title = `${app.label} failed`
         throw error
       }
     },
   })), {
-    concurrent: true, exitOnError: false,
+    // listr2's own SIGINT handler would exit(127) mid-start, leaving the stop to the watchdog.
+    concurrent: true, exitOnError: false, registerSignalListeners: false,
     renderer: options.json ? 'silent' : 'default', fallbackRenderer: 'simple',
     rendererOptions: {collapseErrors: false}
   })

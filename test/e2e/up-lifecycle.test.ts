@@ -10,7 +10,7 @@ import {once} from 'node:events'
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {test} from 'node:test'
-import {freePort, markedPids, newMark, noneLeft, running} from '../helpers/processes.js'
+import {freePort, markedPids, newMark, noneLeft, running, waitMarked} from '../helpers/processes.js'
 import {repoRoot, runCli} from '../helpers/repo.js'
 import {workspaceDir} from '../helpers/workspace.js'
 
@@ -200,6 +200,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await noneLeft(mark)
   })
 }
+
+test('Ctrl-C while the apps are still starting stops them, and up exits 0', async (t) => {
+  const mark = newMark(t)
+  // Neither has been up for the second that makes it "started" when the signal comes.
+  const dir = await workspaceDir(t, {Procfile: 'one: exec sleep 600\ntwo: exec sleep 600\n'}, 'flotilla-up-')
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up', '--network', 'loopback'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+  const exited = once(child, 'exit')
+  await waitMarked(mark, (found) => found.filter((p) => p.cmdline === 'sleep 600').length === 2, 'both instances running')
+  child.kill('SIGINT')
+  assert.deepEqual(await exited, [0, null])
+  assert.doesNotMatch(stdout, /started|Press Ctrl-C/)
+  await noneLeft(mark)
+})
 
 test('a SIGKILLed up leaves nothing: its parent-death guard stops the instances', async (t) => {
   const {dir, mark} = await workspace(t)
