@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {link, lstat, mkdir, rename, rm, unlink, writeFile} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {basename, dirname, isAbsolute, join, relative} from 'node:path'
 import {FlotillaError} from '../errors.js'
 
 export interface FileContent {
@@ -37,7 +37,7 @@ export async function writeFilesAtomic(files: readonly FileContent[], options: {
     }
     for (const {temp, path} of staged) {
       // Only a forced rename cannot be taken back; say which files it already replaced.
-      const done = force && placed.length > 0 ? `${placed.join(', ')} already replaced` : undefined
+      const done = force && placed.length > 0 ? `${placed.map(shown).join(', ')} already replaced` : undefined
       await (force ? rename(temp, path) : placeNew(temp, path)).catch(failure(path, 'cannot write', done))
       placed.push(path)
     }
@@ -53,10 +53,10 @@ export async function writeFilesAtomic(files: readonly FileContent[], options: {
 async function refuseTargets(files: readonly FileContent[], force: boolean): Promise<void> {
   const found = await Promise.all(files.map(async ({path}) => ({path, info: await lstat(path).catch(() => undefined)})))
   const directory = found.find(({info}) => info?.isDirectory())
-  if (directory) throw new FlotillaError('E_WRITE', `cannot write ${directory.path}: it is a directory; nothing was written`)
+  if (directory) throw new FlotillaError('E_WRITE', `cannot write ${shown(directory.path)}: it is a directory; nothing was written`)
   const taken = found.filter(({info}) => info).map(({path}) => path)
   if (taken.length > 0 && !force) {
-    throw new FlotillaError('E_EXISTS', `${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}; --force overwrites`)
+    throw new FlotillaError('E_EXISTS', `${taken.map(shown).join(', ')} already exist${taken.length === 1 ? 's' : ''}; --force overwrites`)
   }
 }
 
@@ -66,7 +66,7 @@ async function placeNew(temp: string, path: string): Promise<void> {
     await link(temp, path)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new FlotillaError('E_EXISTS', `${path} appeared while writing; --force overwrites`, undefined, {cause: error})
+    if (code === 'EEXIST') throw new FlotillaError('E_EXISTS', `${shown(path)} appeared while writing; --force overwrites`, undefined, {cause: error})
     // A file system without hard links (FAT, some network mounts): the check before has to do.
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return rename(temp, path)
     throw error
@@ -78,6 +78,12 @@ async function placeNew(temp: string, path: string): Promise<void> {
 function failure(path: string, what: string, done = 'nothing was written'): (error: unknown) => never {
   return (error) => {
     if (error instanceof FlotillaError) throw error
-    throw new FlotillaError('E_WRITE', `${what} ${path}: ${(error as Error).message}; ${done}`, undefined, {cause: error})
+    throw new FlotillaError('E_WRITE', `${what} ${shown(path)}: ${(error as Error).message}; ${done}`, undefined, {cause: error})
   }
+}
+
+/** A path the way the user most likely refers to it: relative to the current directory when below it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

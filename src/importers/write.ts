@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {basename, dirname, join, relative, resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {stringify} from 'smol-toml'
 import {loadFlyConfig, parseToml, serialiseFlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
@@ -78,10 +78,6 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
       return {name, config, group, ...(release ? {release} : {}), ...(imported?.autostart === false ? {local: {count: 0}} : imported?.count ? {local: {count: imported.count}} : {})}
     })}, header)
     files.push({path: join(dir, 'flotilla.toml'), content: workspace})
-    if (!options.force) {
-      const taken = (await Promise.all(files.map(async (f) => ((await exists(f.path)) ? f.path : undefined)))).filter(Boolean)
-      if (taken.length > 0) throw new FlotillaError('E_EXISTS', `${taken.map((p) => relative(process.cwd(), p!)).join(', ')} already exist${taken.length === 1 ? 's' : ''}; --force overwrites`)
-    }
     report.apps.push(...split.apps.map(({name, config, group}) => ({name, config: join(dir, config), groups: [group]})))
     // split assumes the original app exists; an import may be its first appearance
     if (!existing) report.steps.push(`fly apps create ${app}`)
@@ -94,7 +90,8 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (group.count && group.count > 1) report.steps.push(scale(group.count))
     if (group.autostart === false) report.steps.push(`${scale(0)}   # autostart=false`)
   }
-  // Merging into an existing fly.toml is what --to groups does; anything else is new, or --force.
+  // Merging into an existing fly.toml is what --to groups does; other files existing need --force
+  // (the writer refuses them, E_EXISTS, before writing anything).
   await writeFilesAtomic(files, {force: options.force || (options.to === 'groups' && existing !== undefined)})
   report.files = files.map((f) => f.path)
   return report
@@ -109,10 +106,6 @@ async function readExisting(path: string): Promise<{text: string; toml: Toml} | 
     throw new FlotillaError('E_READ', `cannot read ${path}: ${(error as Error).message}`)
   }
   return {text: Buffer.from(bytes).toString('utf8'), toml: parseToml(bytes, path)}
-}
-
-async function exists(path: string): Promise<boolean> {
-  return readFile(path).then(() => true, () => false)
 }
 
 /**

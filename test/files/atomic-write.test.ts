@@ -66,3 +66,14 @@ test('without force, a target that appears while writing is not overwritten and 
   await assert.rejects(writeFilesAtomic(files), (e: FlotillaError) => e.code === 'E_EXISTS' && e.message.includes(join(dir, 'b')))
   assert.deepEqual(await readdir(dir), [])
 })
+
+test('paths below the current directory are named relative to it in errors', async (t) => {
+  const dir = await tempDir(t)
+  const cwd = process.cwd()
+  process.chdir(dir)
+  t.after(() => process.chdir(cwd))
+  await mkdir('sub')
+  await writeFile(join('sub', 'taken'), 'x')
+  await assert.rejects(writeFilesAtomic([{path: join(dir, 'sub', 'taken'), content: 'y'}]),
+    (e: FlotillaError) => e.message === `${join('sub', 'taken')} already exists; --force overwrites`)
+})
