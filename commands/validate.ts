@@ -23,22 +23,27 @@ export default class Validate extends BaseCommand {
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new FlotillaError('E_READ', `${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
     })
-    let result: ValidateResult
+    // Diagnostics come sorted by position from loadFlyConfig; a file that is not TOML has just one.
+    let diagnostics: Diagnostic[]
+    let groups: string[] = []
+    let fallback: string | null = null
     try {
-      const {config, diagnostics} = loadFlyConfig(bytes, file)
-      const bySeverity = (s: Diagnostic['severity']): Diagnostic[] => diagnostics.filter((d) => d.severity === s)
-      result = {file, valid: !bySeverity('error').length, errors: bySeverity('error'), warnings: bySeverity('warning'), groups: processGroups(config), defaultGroup: defaultGroup(config)}
+      const loaded = loadFlyConfig(bytes, file)
+      diagnostics = loaded.diagnostics
+      groups = processGroups(loaded.config)
+      fallback = defaultGroup(loaded.config)
     } catch (error) {
       if (!(error instanceof LocatedError)) throw error
-      const {detail: message, location} = error
-      result = {file, valid: false, errors: [{severity: 'error', code: error.code, message, ...location}], warnings: [], groups: [], defaultGroup: null}
+      diagnostics = [{severity: 'error', code: error.code, message: error.detail, ...error.location}]
     }
-    for (const d of [...result.errors, ...result.warnings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) {
+    for (const d of diagnostics) {
       this.logToStderr(formatDiagnostic(d).replace(`: ${d.severity}:`, `: ${styleText(d.severity === 'error' ? 'red' : 'yellow', d.severity)}:`))
     }
+    const errors = diagnostics.filter((d) => d.severity === 'error')
+    const result: ValidateResult = {file, valid: !errors.length, errors, warnings: diagnostics.filter((d) => d.severity === 'warning'), groups, defaultGroup: fallback}
     const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
-    const groups = result.groups.length ? `; groups: ${result.groups.join(', ')} (default ${result.defaultGroup})` : ''
-    this.log(`${file}: ${result.valid ? 'valid' : 'invalid'}, ${count(result.errors.length, 'error')}, ${count(result.warnings.length, 'warning')}${groups}`)
+    const summary = groups.length ? `; groups: ${groups.join(', ')} (default ${fallback})` : ''
+    this.log(`${file}: ${result.valid ? 'valid' : 'invalid'}, ${count(errors.length, 'error')}, ${count(result.warnings.length, 'warning')}${summary}`)
     if (!result.valid) process.exitCode = 2
     return result
   }
