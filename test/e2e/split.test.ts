@@ -117,8 +117,18 @@ test('bad input exits non-zero with a located message and writes nothing', async
   const out = join(dir, 'out')
   const broken = join(dir, 'fly.toml')
   await writeFile(broken, 'app = "x"\n[processes]\n  web = "a"\n  worker = \n')
+  const source = async (name: string, text: string) => {
+    await writeFile(join(dir, name), `app = "x"\n[processes]\n${text}`)
+    return join(dir, name)
+  }
+  const dotted = await source('dotted.toml', '  "web.v2" = "a"\n  worker = "b"\n')
+  const empty = await source('empty.toml', '  web = ""\n  worker = "b"\n')
+  const typo = await source('typo.toml', '  web = "a"\n  worker = "b"\n[[metrics]]\n  port = 9091\n  processes = ["wroker"]\n')
   const cases: [string[], number, RegExp][] = [
     [[broken, '--out', out], 2, /^flotilla: .*fly\.toml:4:\d+: /m],
+    [[dotted, '--out', out], 2, /dotted\.toml:3:3: process group "web\.v2" is not a DNS label/],
+    [[empty, '--out', out], 2, /empty\.toml:3:3: group "web" has an empty command and there is no \[experimental\] cmd/],
+    [[typo, '--out', out], 2, /typo\.toml:7:3: processes names "wroker", which is not a process group \(known groups: web, worker\)/],
     [[fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out], 2, /docecho__fly\.toml:46:1: mounts\[0\].*--allow shared-volume/],
     [[fixture('fly', 'Ganim__OpenSea-API__fly.toml'), '--out', out], 2, /nothing to split/],
     [[ACE, '--out', out, '--public', 'web'], 2, /--public: "web" is not a process group/],
@@ -132,7 +142,7 @@ test('bad input exits non-zero with a located message and writes nothing', async
     assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`)
     assert.match(result.stderr, pattern)
   }
-  assert.deepEqual(await readdir(dir), ['fly.toml'])
+  assert.deepEqual((await readdir(dir)).sort(), ['dotted.toml', 'empty.toml', 'fly.toml', 'typo.toml'])
   const json = await runCli(['split', fixture('fly', 'Moodyw03__docecho__fly.toml'), '--out', out, '--json'])
   assert.equal(json.code, 2)
   assert.deepEqual(JSON.parse(json.stdout).error.code, 'E_SHARED_VOLUME')
