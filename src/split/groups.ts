@@ -75,7 +75,7 @@ export function sectionSummary(fly: FlyConfig): string[] {
   if (checks.length) lines.push(`checks: ${checks.join(', ')}`)
   for (const m of fly.mounts ?? []) lines.push(`volume ${m.source ?? '?'} at ${m.destination ?? '?'}`)
   const vm = fly.vm?.[0]
-  if (vm) lines.push(`vm: ${[vm.size, vm.memory && `${vm.memory} memory`, vm.cpus && `${vm.cpus} cpus`].filter(Boolean).join(', ') || 'default'}`)
+  if (vm) lines.push(`vm: ${[vm.size, vm.memory && `${vm.memory} memory`, vm.cpus && `${vm.cpus} cpu${vm.cpus === 1 ? '' : 's'}`].filter(Boolean).join(', ') || 'default'}`)
   if (fly.deploy?.release_command) lines.push(`release_command: ${fly.deploy.release_command}`)
   if (fly.statics?.length) lines.push(`statics: ${fly.statics.map((s) => s.url_prefix).join(', ')}`)
   if (fly.files?.length) lines.push(`files: ${fly.files.map((f) => f.guest_path).join(', ')}`)

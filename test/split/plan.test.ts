@@ -238,3 +238,9 @@ test("fly-platform.md 5.2's worked example (flyctl's validate-groups.toml)", asy
   assert.equal(sharedPorts.length, 1, 'udp 80 and http 80 do not clash')
   assert.match(sharedPorts[0]!.message, /^groups app, foo, vpn all served public port 81\/tcp, /)
 })
+
+test('the report lists what each app received, in words', () => {
+  const p = plan(`${SHOP}[[vm]]\n  memory = "1gb"\n  cpus = 1\n  processes = ["redis"]\n`)
+  assert.deepEqual(app(p, 'redis').received, ['command: redis-server --port 6379 --bind 0.0.0.0', 'volume redis_data at /data', 'vm: 1gb memory, 1 cpu'])
+  assert.deepEqual(app(p, 'worker').received, ['command: bin/worker', 'vm: performance-1x'])
+})
