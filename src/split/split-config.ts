@@ -2,7 +2,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {loadFlyConfig, locateKeyPath, processGroups, type Diagnostic, type FlyConfig} from '../config/index.js'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
-import {parseWorkspace} from '../workspace/index.js'
+import type {Workspace} from '../workspace/index.js'
 import {planSplit} from './plan.js'
 import {localTables, readPreviousWorkspace, recordedChoices} from './recorded.js'
 import type {SplitReport} from './report.js'
@@ -63,7 +63,7 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     existingLocal: localTables(previous),
     recorded: recordedChoices(previous, sourceFromOut, config, processGroups(config)),
   }))
-  const files = (await compareWithDisk(plan.files, outDir)).map(keepEditedWorkspace)
+  const files = (await compareWithDisk(plan.files, outDir)).map((state) => keepEditedWorkspace(state, previous, plan, sourceFromOut))
   const clobbered = files.find((state) => state.absolute === configPath)
   if (clobbered) {
     throw new FlotillaError('E_OUT_IS_SOURCE', `${source} would be overwritten by the split of its own group; write the split elsewhere with --out DIR`)
@@ -140,16 +140,11 @@ async function locateConfig(path: string): Promise<string> {
 /**
  * flotilla.toml is the user's to edit (comments, [app.local], layout): when it already lists the
  * same apps from the same source, it is left alone rather than reported as drift or overwritten.
+ * `previous` is that file as already parsed; unreadable, it differs, and --force replaces it.
  */
-function keepEditedWorkspace(state: FileState): FileState {
-  if (state.path !== 'flotilla.toml' || state.status !== 'change') return state
-  const essentials = (text: string) => {
-    const ws = parseWorkspace(text, state.absolute)
-    return JSON.stringify([ws.source, ws.apps.map((app) => [app.name, app.config, app.group, app.release ?? false])])
-  }
-  try {
-    return essentials(state.current!) === essentials(state.content) ? {...state, status: 'same'} : state
-  } catch {
-    return state // unreadable: it differs, and --force replaces it
-  }
+function keepEditedWorkspace(state: FileState, previous: Workspace | undefined, plan: SplitPlan, source: string): FileState {
+  if (state.path !== 'flotilla.toml' || state.status !== 'change' || !previous) return state
+  const listed = JSON.stringify([previous.source, previous.apps.map((app) => [app.name, app.config, app.group, app.release ?? false])])
+  const planned = JSON.stringify([source, plan.apps.map((app) => [app.name, app.config, app.group, app.release])])
+  return listed === planned ? {...state, status: 'same'} : state
 }
