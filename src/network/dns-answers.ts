@@ -1,6 +1,6 @@
 /**
  * Answers for one registry snapshot: every name of fly-platform.md 2.3–2.4 mapped to the wire
- * bytes of its RRsets, so a query costs a hash lookup and a copy. Names are grouped in zones: the
+ * bytes of its RRsets, so a query costs one or two hash lookups over its own bytes and a copy. Names are grouped in zones: the
  * zone's own names (apex, `_apps`, `_instances`…) built per snapshot, and one zone per app
  * (every name ends `.<app>.internal`) built on its first query and kept in a bounded cache, so a
  * registry of 10 000 instances costs memory only for the apps being asked about. In a zone all
@@ -256,19 +256,26 @@ export class SnapshotAnswers {
   readonly global: Zone
   /** The SOA RR for negative answers, without its owner name (the caller points at `internal.`). */
   readonly negativeSoa: Buffer
-  readonly #apps: Map<string, Instance[]>
-  /** App → its zone, oldest first: the first entry goes when the cache is full. */
-  readonly #zones = new Map<string, Zone>()
+  /** Apps and their instances, by row of #appLabels. */
+  readonly #apps: [string, Instance[]][]
+  /** An app's label in wire form (length byte + name) → its row: found from the query's bytes. */
+  readonly #appLabels: NameIndex
+  /** Row of an app → its zone, oldest first: the first entry goes when the cache is full. */
+  readonly #zones = new Map<number, Zone>()
 
   constructor(snapshot: Snapshot, readonly ttl = 5) {
-    this.#apps = groupBy(snapshot.instances, (i) => i.app)
+    const apps = groupBy(snapshot.instances, (i) => i.app)
+    this.#apps = [...apps]
+    const labels = new NameIndexBuilder()
+    for (const [app] of this.#apps) labels.add(String.fromCharCode(app.length) + app)
+    this.#appLabels = labels.finish()
     const zone = new ZoneWriter(ttl)
     const global = new Names()
-    global.txt('_apps', [...this.#apps.keys()].join(','))
+    global.txt('_apps', [...apps.keys()].join(','))
     global.txt('_instances', instanceList(started(snapshot.instances)))
     global.txt('all._instances', instanceList(snapshot.instances))
     global.name('_peer') // no WireGuard peers locally: the name exists, with no records
-    if (!this.#apps.has('all')) global.name('all')
+    if (!apps.has('all')) global.name('all')
     global.writeTo(zone)
     const soaData = {mname: 'localhost', rname: 'hostmaster.localhost', serial: snapshot.version, refresh: 3600, retry: 600, expire: 86_400, minimum: ttl}
     const soa = record({type: 'SOA', name: '.', ttl, data: soaData})
@@ -277,16 +284,20 @@ export class SnapshotAnswers {
     this.negativeSoa = soa.subarray(2)
   }
 
-  /** The zone of `app` (lower case), built on first use; undefined when the snapshot has no such app. */
-  app(app: string): Zone | undefined {
-    const cached = this.#zones.get(app)
+  /**
+   * The zone of the app whose label (length byte first, any case) is bytes [start, end) of
+   * `bytes`, built on first use; undefined when the snapshot has no such app.
+   */
+  app(bytes: Uint8Array, start: number, end: number): Zone | undefined {
+    const row = this.#appLabels.find(bytes, start, end)
+    if (row < 0) return undefined
+    const cached = this.#zones.get(row)
     if (cached) return cached
-    const instances = this.#apps.get(app)
-    if (!instances) return undefined
+    const [app, instances] = this.#apps[row]!
     const writer = new ZoneWriter(this.ttl)
     const zone = writer.finish(appNames(app, instances).writeTo(writer, app) ?? -1)
     if (this.#zones.size >= MAX_CACHED_APPS) this.#zones.delete(this.#zones.keys().next().value!)
-    this.#zones.set(app, zone)
+    this.#zones.set(row, zone)
     return zone
   }
 }

@@ -94,7 +94,7 @@ export class QueryHandler {
     let top = NO_LIMIT
     if (row < 0) {
       // Every other name ends `.<app>.internal`: the app's zone has it, if anything does.
-      zone = q.appLabel < 0 ? undefined : answers.app(msg.toString('latin1', q.appLabel + 1, q.lastLabel).toLowerCase())
+      zone = q.appLabel < 0 ? undefined : answers.app(msg, q.appLabel, q.lastLabel)
       row = zone?.names.find(msg, 12, q.nameEnd) ?? -1
       if (row < 0) [row, top] = (zone && nearest(zone, msg, q.nameEnd)) ?? [undefined, top]
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {Resolver} from 'node:dns/promises'
 import {test} from 'node:test'
+import {MAX_CACHED_APPS} from '../../src/network/dns-answers.js'
 import {Registry, type Instance} from '../../src/network/index.js'
 import {dig, malformed, rcodeOf, run, startSample, udpExchange} from './support.js'
 
@@ -85,6 +86,19 @@ test('registry changes are seen by the next query, whole', async (t) => {
   registry.replace([])
   assert.equal((await dig(server, 'shop.internal', 'AAAA')).status, 'NXDOMAIN')
   assert.equal((await dig(server, '_apps.internal', 'TXT')).status, 'NOERROR')
+})
+
+test('more apps than the cache of built app zones: every app answers, evicted ones are rebuilt', async (t) => {
+  const apps = MAX_CACHED_APPS + 100
+  const instances: Instance[] = []
+  for (let n = 0; n < apps; n++) instances.push({id: `m${n}`, app: `app-${n}`, group: 'web', region: 'ams', ip: `fdaa::${(n + 1).toString(16)}`, state: 'started'})
+  const {server} = await startSample(t, {registry: new Registry(instances)})
+  const resolver = new Resolver()
+  resolver.setServers([`127.0.0.1:${server.port}`])
+  const ask = async (n: number): Promise<void> => assert.deepEqual(await resolver.resolve6(`m${n}.vm.APP-${n}.internal`), [`fdaa::${(n + 1).toString(16)}`])
+  for (let n = 0; n < apps; n += 50) await Promise.all(Array.from({length: Math.min(50, apps - n)}, (_, i) => ask(n + i)))
+  await ask(0) // built first, evicted since
+  await assert.rejects(resolver.resolve6(`app-${apps}.internal`), {code: 'ENOTFOUND'})
 })
 
 test('large answers: TC over UDP without EDNS, retried over TCP; long TXT split at 255 bytes in one RR', async (t) => {
