@@ -88,6 +88,10 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
   if (owners.length > 1) {
     warnings.push(`${owners.map((a) => a.name).join(', ')} all ${marked ? 'have release = true' : 'have a release_command'}: ${owners[0]?.name} deploys first, the others with the rest`)
   }
+  const unmarked = marked ? apps.filter((a) => a.releaseCommand && !owners.includes(a)) : []
+  if (unmarked.length > 0) {
+    warnings.push(`${unmarked.map((a) => a.name).join(', ')}: [deploy] release_command without release = true in flotilla.toml, so it runs while the other apps deploy, not before them`)
+  }
   const release = owners[0]
   // Every app builds the same image (the usual result of a split): build it once and deploy it to
   // each (hover's workflow does this by hand). Not with per-app tokens: one app's deploy token

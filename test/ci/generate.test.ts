@@ -148,13 +148,15 @@ test('the release app is the one flotilla.toml marks `release = true`, else the 
   const dir = await repository(t)
   const releaseOf = async () => (await generateCi(options(dir, 'github'), 'x')).plan
   assert.equal((await releaseOf()).release?.name, 'shop')
-  // api's config has no release_command: the workspace still decides (e.g. it arrives in the image).
   const workspace = await readFile(join(dir, 'flotilla.toml'), 'utf8')
   await writeFile(join(dir, 'flotilla.toml'), workspace.replace('group = "api"', 'group = "api"\nrelease = true'))
+  await writeFile(join(dir, 'fly.api.toml'), 'app = "shop-api"\n[deploy]\nrelease_command = "npm run migrate"\n[processes]\napi = "node apps/api"\n')
   const plan = await releaseOf()
   assert.equal(plan.release?.name, 'shop-api')
   assert.deepEqual(plan.apps.map((a) => a.name), ['shop', 'shop-worker', 'shop-proxy'])
-  assert.deepEqual(plan.warnings.filter((w) => w.includes('release')), [])
+  // web's config still has one: it would run during the parallel deploys, which is worth saying.
+  assert.deepEqual(plan.warnings.filter((w) => w.includes('release')),
+    ['shop: [deploy] release_command without release = true in flotilla.toml, so it runs while the other apps deploy, not before them'])
   await writeFile(join(dir, 'flotilla.toml'), workspace.replace('group = "api"', 'group = "api"\nrelease = true').replace('group = "worker"', 'group = "worker"\nrelease = true'))
   const two = await releaseOf()
   assert.equal(two.release?.name, 'shop-api')
