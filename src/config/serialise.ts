@@ -20,6 +20,7 @@ const isTableArray = (value: unknown): value is Table[] => Array.isArray(value) 
 function writeTable(lines: string[], table: Table, shape: Shape | undefined, path: string[], depth: number): void {
   const ordered = orderKeys(table, shape)
   const indent = '  '.repeat(depth)
+  const start = lines.length // a sub-table right under its parent's header needs no blank line
   const nested: [string, unknown][] = []
   for (const key of ordered) {
     const value = table[key]
@@ -32,7 +33,7 @@ function writeTable(lines: string[], table: Table, shape: Shape | undefined, pat
     const childShape = fieldShape(shape, key)
     const [open, close] = Array.isArray(value) ? ['[[', ']]'] : ['[', ']']
     for (const item of Array.isArray(value) ? (value as Table[]) : [value as Table]) {
-      if (lines.length && lines.at(-1) !== '') lines.push('')
+      if (lines.length > start && lines.at(-1) !== '') lines.push('')
       lines.push(`${indent}${open}${childPath.map(tomlKey).join('.')}${close}`)
       writeTable(lines, item, Array.isArray(value) ? elementShape(childShape) : childShape, childPath, depth + 1)
     }

@@ -42,6 +42,18 @@ custom_thing = 'kept'
 `)
   })
 
+  it('a table holding only sub-tables is followed directly by them, as fly launch writes [build.args]', () => {
+    assert.equal(serialiseFlyConfig({app: 'shop', build: {args: {RUBY: '3.3'}}, env: {A: '1'}}), `app = 'shop'
+
+[build]
+  [build.args]
+    RUBY = '3.3'
+
+[env]
+  A = '1'
+`)
+  })
+
   it('quotes keys and strings that need it, and they parse back', () => {
     const config: FlyConfig = {env: {'DOTTED.KEY': 'a\nb', 'é': "it's", EMPTY: '', DEL: 'x\x7fy'}}
     const text = serialiseFlyConfig(config)
