@@ -31,7 +31,7 @@ export function checkGroups(config: FlyConfig, groups: string[], options: SplitO
     if (problem) throw new LocatedError('E_GROUP_NAME', problem, at(joinKeyPath('processes', group)))
     const command = config.processes?.[group] ?? ''
     if (command.trim() === '' && !config.experimental?.cmd?.length) {
-      throw new LocatedError('E_EMPTY_COMMAND', `group "${group}" has an empty command and there is no [experimental] cmd; as its own app it would run the image's default CMD. Write its command`, at(joinKeyPath('processes', group)))
+      throw new LocatedError('E_EMPTY_COMMAND', `group "${group}" has an empty command and there is no [experimental] cmd, so it runs the image's CMD, which split cannot see; write the command this group runs in [processes]`, at(joinKeyPath('processes', group)))
     }
   }
   const known = `known groups: ${groups.join(', ')}`
