@@ -52,10 +52,14 @@ export function planSplit(config: FlyConfig, options: SplitOptions): SplitPlan {
       const key = `${code}\0${path}\0${text}`
       peerNotes.set(key, {code, path, text, apps: [...(peerNotes.get(key)?.apps ?? []), name]})
     })
-    return {name, group, config: `fly.${group}.toml`, public: group === publicGroup, release: hasRelease && group === releaseGroup, fly, received: sectionSummary(fly), changes}
+    return {name, group, config: `fly.${group}.toml`, public: name === config.app, release: hasRelease && group === releaseGroup, fly, received: sectionSummary(fly), changes}
   })
 
   for (const {code, path, text, apps: where} of peerNotes.values()) warnings.push({code, path, message: `${where.join(', ')}: ${text}`})
+  if (config.app !== undefined && !apps.some((app) => app.public)) {
+    // --name gave the public group another name: nothing deploys to the old app any more.
+    warnings.push({code: 'W_OLD_APP_KEPT', path: 'app', message: `no app keeps the name ${config.app} (group "${publicGroup}" is now ${names.get(publicGroup)}): the old app keeps its IPs, certificates, volumes and secrets, and its Machines keep running every group next to the new apps; scale it to zero or destroy it once the new apps run`})
+  }
   warnNewVolumes(apps, config.app, warnings)
 
   // Headers name the source relative to the output, so they do not depend on the caller's cwd.

@@ -40,7 +40,7 @@ export interface PlannedApp {
   group: string
   /** Its config file, relative to the output directory. */
   config: string
-  /** Keeps the original app (name, IPs, certificates, volumes, secrets). */
+  /** Keeps the original app (name, IPs, certificates, volumes, secrets): named like the source's `app`. */
   public: boolean
   /** Runs the release_command. */
   release: boolean

@@ -61,6 +61,15 @@ test('--public and --name override the naming', () => {
   assert.equal(app(p, 'worker').name, 'shop')
   assert.equal(app(p, 'web').name, 'shop-web')
   assert.equal(app(p, 'redis').name, 'shop-cache')
+  assert.ok(!codes(p).includes('W_OLD_APP_KEPT'))
+})
+
+test('renaming the public group leaves no app keeping the old one, and says so', () => {
+  const p = plan(SHOP, {names: {web: 'shop-v2'}})
+  assert.deepEqual(p.apps.map((a) => [a.group, a.name, a.public]), [['web', 'shop-v2', false], ['redis', 'shop-redis', false], ['worker', 'shop-worker', false]])
+  assert.deepEqual(p.steps.filter((s) => s.startsWith('fly apps create')), ['fly apps create shop-v2', 'fly apps create shop-redis', 'fly apps create shop-worker'])
+  assert.match(p.warnings.find((w) => w.code === 'W_OLD_APP_KEPT')?.message ?? '', /^no app keeps the name shop \(group "web" is now shop-v2\): .*scale it to zero or destroy it/)
+  assert.equal(app(p, 'web').fly.statics?.length, 1, 'the group with the public ports still serves the statics')
 })
 
 test('app names are sanitised to Fly rules and collisions are refused', () => {
