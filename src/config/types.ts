@@ -65,32 +65,29 @@ export interface Port {
 /** `auto_stop_machines`: legacy booleans are patched to "stop" / "off". */
 export type AutoStop = 'off' | 'stop' | 'suspend' | (string & {})
 
-export interface HttpService extends GroupFiltered {
+/** What `[http_service]` and `[[services]]` share (flyctl expands the first into the second). */
+interface ServiceCommon extends GroupFiltered {
   internal_port?: number
-  force_https?: boolean
   auto_stop_machines?: AutoStop
   auto_start_machines?: boolean
   min_machines_running?: number
   concurrency?: Concurrency
-  tls_options?: Record<string, unknown>
-  http_options?: Record<string, unknown>
-  checks?: HttpCheck[]
   machine_checks?: MachineCheck[]
   [key: string]: unknown
 }
 
-export interface Service extends GroupFiltered {
+export interface HttpService extends ServiceCommon {
+  force_https?: boolean
+  tls_options?: Record<string, unknown>
+  http_options?: Record<string, unknown>
+  checks?: HttpCheck[]
+}
+
+export interface Service extends ServiceCommon {
   protocol?: 'tcp' | 'udp' | (string & {})
-  internal_port?: number
-  auto_stop_machines?: AutoStop
-  auto_start_machines?: boolean
-  min_machines_running?: number
   ports?: Port[]
-  concurrency?: Concurrency
   tcp_checks?: TcpCheck[]
   http_checks?: HttpCheck[]
-  machine_checks?: MachineCheck[]
-  [key: string]: unknown
 }
 
 /** A top-level `[checks.NAME]` Machine check. */
