@@ -5,17 +5,19 @@
  * `registry.json` (the registry as `dns serve --registry` reads it), removed on stop.
  */
 import {EventEmitter} from 'node:events'
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Writable} from 'node:stream'
 import {ExitCode, FlotillaError} from '../errors.js'
 import {Registry, registerEnv, startDnsServer, type DnsServer} from '../network/index.js'
 import {ensurePortFree} from '../network/loopback.js'
-import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode, type PortForward} from '../network/network-mode.js'
+import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode} from '../network/network-mode.js'
 import {controlSocketPath, startControlServer, STATE_DIR, type ControlHandler, type ControlServer} from './control-socket.js'
 import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
+import {HostPorts} from './host-ports.js'
 import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
 import {LogMux, type LogLine} from './log-mux.js'
+import {RegistryFile} from './registry-file.js'
 import {Supervisor, type HealthEvent, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
 import type {Health} from './health-check.js'
 
@@ -78,8 +80,6 @@ interface Member {
 
 export class Session extends EventEmitter {
   readonly #members = new Map<string, Member>()
-  readonly #forwards: PortForward[] = []
-  readonly #urls = new Map<string, string[]>()
   readonly #warned = new Set<string>()
   readonly #registry = new Registry()
   readonly #supervisor: Supervisor
@@ -88,7 +88,9 @@ export class Session extends EventEmitter {
   readonly #wanted: NetworkKind | 'auto'
   #kind: NetworkKind = 'loopback'
   #network: NetworkMode | undefined
+  #ports: HostPorts | undefined
   #control: ControlServer | undefined
+  #registryFile: RegistryFile | undefined
   #stopping: Promise<void> | undefined
   /** The control socket answers from the start, but requests wait for this. */
   #started: Promise<void> = Promise.resolve()
@@ -150,6 +152,7 @@ export class Session extends EventEmitter {
     const secrets = await Promise.all(this.plan.apps.map((app) => (app.envFile === undefined ? {} : readEnvFile(app.envFile, app.label))))
     this.#network = await this.#createNetwork()
     this.#kind = this.#network.kind
+    this.#ports = new HostPorts(this.#network)
     if (this.#kind === 'loopback') {
       checkPortClashes(this.plan)
       await Promise.all(this.plan.apps.flatMap((app) => listenPorts(app).map((port) => ensurePortFree(port, app.label))))
@@ -158,7 +161,7 @@ export class Session extends EventEmitter {
     const {dnsBind} = this.#network
     this.#dns = await startDnsServer({registry: this.#registry, port: 0, forward: this.networkKind === 'isolated',
       ...(dnsBind.length > 0 ? {bind: ['127.0.0.1', '::1', ...dnsBind]} : {})})
-    this.#registry.on('change', () => void this.#saveRegistry())
+    this.#registryFile = new RegistryFile(this.#registry, join(this.stateDir, 'registry.json'))
     this.#supervisor.on('state', (event: StateEvent) => this.#onState(event))
     this.#supervisor.on('health', (event: HealthEvent) => this.#onHealth(event))
     const imageRef = (app: string) => `registry.fly.io/${app}:deployment-${ulid()}`
@@ -169,7 +172,10 @@ export class Session extends EventEmitter {
         await this.#startInstance(app, index, secrets[i]!, image)
       }
     }
-    for (const app of this.plan.apps) await this.#publish(app)
+    const running = (app: AppPlan) => () => [...this.#members.values()]
+      .filter((m) => m.app === app && this.#supervisor.status().some((s) => s.key === m.key && s.state === 'running'))
+      .map((m) => m.net)
+    for (const app of this.plan.apps) await this.#ports.publish(app, running(app))
   }
 
   async #createNetwork(): Promise<NetworkMode> {
@@ -197,7 +203,7 @@ export class Session extends EventEmitter {
       ...registerEnv(this.#dns!, {ip: net.ip}),
       ...net.env,
     }
-    const checkTarget = await this.#checkTargets(app, net)
+    const checkTarget = await this.#ports!.checkTargets(app, net)
     // Registered (stopped) first, so the 'running' event finds it.
     this.#registry.upsert({id, app: app.app, group: app.group, region: app.region, ip: net.ip, state: 'stopped'})
     const key = this.#supervisor.start({
@@ -206,24 +212,6 @@ export class Session extends EventEmitter {
       checks: app.checks.map(({gracePeriodMs, ...check}) => ({...check, ...checkTarget(check.port), graceMs: gracePeriodMs})),
     })
     this.#members.set(key, {key, app, net, id})
-  }
-
-  /**
-   * Where health checks connect. Loopback: the instance's own 127.0.0.x. Isolated: the host cannot
-   * reach an instance's address, so each checked port gets a forward of its own, to this instance only.
-   */
-  async #checkTargets(app: AppPlan, net: InstanceNetwork): Promise<(port: number) => {host: string; port: number}> {
-    if (this.networkKind === 'loopback') {
-      const host = net.ip.replace(/^::ffff:/, '')
-      return (port) => ({host, port})
-    }
-    const hostPorts = new Map<number, number>()
-    for (const port of new Set(app.checks.map((c) => c.port))) {
-      const forward = await this.#network!.forward(0, () => [{ip: net.ip, port}])
-      this.#forwards.push(forward)
-      hostPorts.set(port, forward.hostPort)
-    }
-    return (port) => ({host: '127.0.0.1', port: hostPorts.get(port)!})
   }
 
   /** Isolated mode: a service bound to IPv4 only is unreachable over .internal, as on Fly; say so once. */
@@ -235,24 +223,6 @@ export class Session extends EventEmitter {
       const warning = ipv4OnlyWarning(member.app.label, listeners, port)
       if (warning) this.#mux.system(warning)
     }
-  }
-
-  /** Public services: the app binds them itself in loopback mode; isolated mode forwards the host port. */
-  async #publish(app: AppPlan): Promise<void> {
-    const urls: string[] = []
-    for (const service of app.services) {
-      let hostPort = service.port
-      if (this.networkKind !== 'loopback') {
-        const targets = () => [...this.#members.values()]
-          .filter((m) => m.app === app && this.#supervisor.status().some((s) => s.key === m.key && s.state === 'running'))
-          .map((m) => ({ip: m.net.ip, port: service.port}))
-        const forward = await this.#network!.forward(service.port, targets)
-        this.#forwards.push(forward)
-        hostPort = forward.hostPort
-      }
-      urls.push(`${service.http ? 'http' : 'tcp'}://localhost:${hostPort}`)
-    }
-    this.#urls.set(app.label, urls)
   }
 
   #onState(event: StateEvent): void {
@@ -280,23 +250,6 @@ export class Session extends EventEmitter {
     this.emit('health', event)
   }
 
-  /** registry.json follows the registry; writes are atomic and never overlap. */
-  #saving = false
-  #dirty = false
-  async #saveRegistry(): Promise<void> {
-    if (this.#saving) return void (this.#dirty = true)
-    this.#saving = true
-    const file = join(this.stateDir, 'registry.json')
-    do {
-      this.#dirty = false
-      const temp = `${file}.${process.pid}.tmp`
-      await writeFile(temp, JSON.stringify(this.#registry.toJSON(), null, 2) + '\n', {mode: 0o600})
-        .then(() => (this.#stopping ? rm(temp) : rename(temp, file)))
-        .catch(() => undefined) // the directory may be going away with the session
-    } while (this.#dirty && !this.#stopping)
-    this.#saving = false
-  }
-
   /** Keys of the instances an app name (label, app or group) selects. */
   keysFor(name: string): string[] {
     const keys = [...this.#members.values()]
@@ -311,7 +264,7 @@ export class Session extends EventEmitter {
       const member = this.#members.get(s.key)!
       return {app: s.app, group: s.group, index: s.index, id: s.machineId, pid: s.pid, ip: member.net.ip, state: s.state,
         health: s.health, restarts: s.restarts, crashLoop: s.crashLoop,
-        startedAt: s.startedAt === null ? null : new Date(s.startedAt).toISOString(), urls: this.#urls.get(member.app.label) ?? []}
+        startedAt: s.startedAt === null ? null : new Date(s.startedAt).toISOString(), urls: this.#ports?.urls(member.app.label) ?? []}
     })
     return {dir: this.plan.dir, pid: process.pid, network: this.networkKind, dns: {address: this.dns.address, port: this.dns.port}, instances}
   }
@@ -397,15 +350,13 @@ export class Session extends EventEmitter {
     await this.#started.catch(() => undefined)
     await this.#supervisor.close()
     await Promise.all([...this.#members.values()].map((m) => m.net.release()))
-    await Promise.all(this.#forwards.map((f) => f.close()))
+    await this.#ports?.close()
     await this.#network?.close()
     this.#halted()
     await this.#dns?.close()
     // Without the socket this session never owned the directory (another `up` runs here).
-    if (this.#control) {
-      await this.#control.close()
-      await rm(join(this.stateDir, 'registry.json'), {force: true})
-    }
+    await this.#control?.close()
+    await this.#registryFile?.close()
     for (const signal of STOP_SIGNALS) process.off(signal, this.#onSignal)
     this.emit('stopped')
     this.#closed()
