@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The shared process-manager harness (../shared/bench/process-managers/bench.py), unchanged,
-with two more tools: `flotilla` (bench/up/driver.ts, built to $FLOTILLA_DRIVER) and `cat` (both
-workloads piped through cat: the throughput anchor). Same arguments as bench.py."""
+with three more tools: `flotilla` (the supervisor alone: bench/up/driver.ts, built to
+$FLOTILLA_DRIVER), `flotilla-up` (the whole CLI: `bin/run.js up --network loopback`) and `cat`
+(both workloads piped through cat: the throughput anchor). Same arguments as bench.py."""
 import os
 import signal
 import subprocess
@@ -15,6 +16,10 @@ shared_setup = bench.setup
 
 
 def setup(tool, scenario, lines, nproc, wd):
+    if tool == "flotilla-up":  # the whole CLI, as a user types it (needs the build in dist/)
+        _, env = shared_setup("proto", scenario, lines, nproc, wd)
+        run = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../bin/run.js")
+        return ["node", run, "up", "--network", "loopback"], env
     if tool == "flotilla":
         _, env = shared_setup("proto", scenario, lines, nproc, wd)  # writes the Procfile
         return ["node", os.environ["FLOTILLA_DRIVER"], "Procfile"], env
