@@ -131,11 +131,12 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
 
   // Sections without a `processes` filter silently go to the default group only (flyctl
   // Flatten); in a multi-group app that is rarely what was meant. Services are errors above.
+  // Not [[files]]: fly deploy writes every entry to every group whatever the filter (MergedFiles).
   if (groups.length > 1) {
     const others = groups.filter((g) => g !== fallback).join(', ')
     const unfiltered = (path: string, section: string): void =>
       warning(path, 'W_DEFAULT_GROUP_ONLY', `${section} has no processes filter, so it applies to the default group '${fallback}' only, not to ${others}`)
-    for (const [key, section] of [['mounts', '[[mounts]]'], ['files', '[[files]]'], ['metrics', '[[metrics]]'], ['restart', '[[restart]]']] as const) {
+    for (const [key, section] of [['mounts', '[[mounts]]'], ['metrics', '[[metrics]]'], ['restart', '[[restart]]']] as const) {
       config[key]?.forEach((entry, i) => entry.processes?.length || unfiltered(`${key}[${i}]`, section))
     }
     for (const [name, check] of Object.entries(config.checks ?? {})) if (!check.processes?.length) unfiltered(join('checks', name), `[checks.${name}]`)
