@@ -1,5 +1,4 @@
-import {readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {readFile} from 'node:fs/promises'
 import {styleText} from 'node:util'
 import {Args} from '@oclif/core'
 import {FlotillaError, LocatedError} from '../src/errors.js'
@@ -18,8 +17,8 @@ export default class Validate extends BaseCommand {
 
   async run(): Promise<ValidateResult> {
     const {args} = await this.parse(Validate)
-    const {loadFlyConfig, processGroups, defaultGroup, formatDiagnostic} = await import('../src/config/index.js')
-    const file = (await stat(args.config).catch(() => undefined))?.isDirectory() ? join(args.config, 'fly.toml') : args.config
+    const {configFilePath, loadFlyConfig, processGroups, defaultGroup, formatDiagnostic} = await import('../src/config/index.js')
+    const file = await configFilePath(args.config)
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new FlotillaError('E_READ', `${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
     })

@@ -1,6 +1,6 @@
-import {readFile, stat} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
-import {loadFlyConfig, locateKeyPath, processGroups, type Diagnostic, type FlyConfig} from '../config/index.js'
+import {configFilePath, loadFlyConfig, locateKeyPath, processGroups, type Diagnostic, type FlyConfig} from '../config/index.js'
 import {ExitCode, FlotillaError, LocatedError} from '../errors.js'
 import type {Workspace} from '../workspace/index.js'
 import {planSplit} from './plan.js'
@@ -42,9 +42,12 @@ export async function splitConfig(request: SplitRequest): Promise<SplitOutcome> 
     const rel = relative(cwd, path)
     return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
   }
-  const configPath = await locateConfig(resolve(cwd, request.config))
+  const configPath = await configFilePath(resolve(cwd, request.config))
   const source = show(configPath)
-  const text = await readFile(configPath)
+  const text = await readFile(configPath).catch((error: NodeJS.ErrnoException) => {
+    const why = error.code === 'ENOENT' ? 'no such file (pass the multi-group fly.toml to split)' : error.message
+    throw new FlotillaError('E_NO_CONFIG', `${configPath}: ${why}`, ExitCode.input, {cause: error})
+  })
   const {config, diagnostics} = loadForSplit(text, source)
 
   const outDir = resolve(cwd, request.out ?? dirname(configPath))
@@ -127,14 +130,6 @@ function withLine<T>(text: Uint8Array, run: () => T): T {
     if (!position) throw error
     throw new LocatedError(error.code, error.detail, {...error.location, ...position}, error.exitCode, {cause: error})
   }
-}
-
-/** flyctl's `-c P`: P, or P/fly.toml when P is a directory. */
-async function locateConfig(path: string): Promise<string> {
-  const info = await stat(path).catch(() => undefined)
-  if (info?.isDirectory()) return locateConfig(join(path, 'fly.toml'))
-  if (!info) throw new FlotillaError('E_NO_CONFIG', `${path}: no such file (pass the multi-group fly.toml to split)`, ExitCode.input)
-  return path
 }
 
 /**
