@@ -10,7 +10,7 @@
  * > 63 bytes, names > 255, TXT strings > 255 bytes or RDATA > 64 KiB) is checked here first.
  */
 import * as dnsPacket from 'dns-packet'
-import {NameIndexBuilder, type NameIndex} from './dns-names.js'
+import {NameIndexBuilder, ownCopy, type NameIndex} from './dns-names.js'
 import type {Instance, Snapshot} from './registry.js'
 
 export const TYPE = {A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
@@ -79,6 +79,7 @@ interface Pending {
   txt: string[]
 }
 
+/** Writes one zone at a time; reset() reuses its buffers for the next (finish() copies out). */
 class ZoneWriter {
   readonly names = new NameIndexBuilder()
   // Sized for one app of a few instances; doubled as needed.
@@ -141,9 +142,17 @@ class ZoneWriter {
     this.#records = bigger
   }
 
+  /** Empties the writer, keeping its buffers: building an app's zone then allocates only the copies finish() keeps. */
+  reset(): void {
+    this.#rows.fill(0, 0, this.names.count * ROW_SIZE) // add() leaves fields at 0 for NODATA
+    this.names.reset()
+    this.#length = 0
+    this.#runs.clear()
+  }
+
   finish(appRow = -1): Zone {
     // Copies shed the slack of doubling: the zone lives as long as its snapshot.
-    return {names: this.names.finish(), rows: this.#rows.slice(0, this.names.count * ROW_SIZE), records: Buffer.from(this.#records.subarray(0, this.#length)), appRow}
+    return {names: this.names.finish(), rows: this.#rows.slice(0, this.names.count * ROW_SIZE), records: ownCopy(this.#records.subarray(0, this.#length)), appRow}
   }
 
   /** Where the AAAA RRs of `ips` start in the records (written once per distinct list). */
@@ -262,6 +271,7 @@ export class SnapshotAnswers {
   readonly #appLabels: NameIndex
   /** Row of an app → its zone, oldest first: the first entry goes when the cache is full. */
   readonly #zones = new Map<number, Zone>()
+  readonly #writer: ZoneWriter
 
   constructor(snapshot: Snapshot, readonly ttl = 5) {
     const apps = groupBy(snapshot.instances, (i) => i.app)
@@ -282,6 +292,7 @@ export class SnapshotAnswers {
     zone.apex(soa, record({type: 'NS', name: '.', ttl, data: 'localhost'}))
     this.global = zone.finish()
     this.negativeSoa = soa.subarray(2)
+    this.#writer = zone
   }
 
   /**
@@ -294,7 +305,8 @@ export class SnapshotAnswers {
     const cached = this.#zones.get(row)
     if (cached) return cached
     const [app, instances] = this.#apps[row]!
-    const writer = new ZoneWriter(this.ttl)
+    const writer = this.#writer
+    writer.reset()
     const zone = writer.finish(appNames(app, instances).writeTo(writer, app) ?? -1)
     if (this.#zones.size >= MAX_CACHED_APPS) this.#zones.delete(this.#zones.keys().next().value!)
     this.#zones.set(row, zone)

@@ -58,6 +58,16 @@ export class NameIndex {
   }
 }
 
+/**
+ * A copy in memory of its own. Buffer.from() puts small copies in Node's shared 8 KB pool, which
+ * the server's replies also fill: a long-lived copy there keeps a whole slab of dead replies alive.
+ */
+export function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length)
+  bytes.copy(copy)
+  return copy
+}
+
 /** Collects keys (lower-case wire names as latin1 strings) in row order. */
 export class NameIndexBuilder {
   #keys = Buffer.allocUnsafe(2048)
@@ -66,6 +76,10 @@ export class NameIndexBuilder {
 
   get count(): number {
     return this.#count
+  }
+
+  reset(): void {
+    this.#count = 0
   }
 
   /** Appends the key of the next row and returns that row. */
@@ -88,6 +102,6 @@ export class NameIndexBuilder {
 
   finish(): NameIndex {
     const end = this.#offsets[this.#count]!
-    return new NameIndex(Buffer.from(this.#keys.subarray(0, end)), this.#offsets.slice(0, this.#count + 1))
+    return new NameIndex(ownCopy(this.#keys.subarray(0, end)), this.#offsets.slice(0, this.#count + 1))
   }
 }
