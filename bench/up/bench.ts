@@ -130,11 +130,11 @@ console.log(`line integrity (output to a file, every line verified): ${checked!.
 
 // 1b. Steady state: ten times the lines. The 2 × 200 000 run is mostly Node's start-up; the
 // difference between the two runs is the cost of 3 600 000 lines alone.
-const big = interleaved(['cat', 'flotilla'], ['exit', '--lines', '2000000', ...timeout], Math.max(2, Math.ceil(reps / 2)))
-const [catBig, oursBig] = [wallOf(big.get('cat')!), wallOf(big.get('flotilla')!)]
+const big = interleaved(['cat', 'flotilla', 'proto'], ['exit', '--lines', '2000000', ...timeout], Math.max(2, Math.ceil(reps / 2)))
+const [catBig, oursBig, protoBig] = [wallOf(big.get('cat')!), wallOf(big.get('flotilla')!), wallOf(big.get('proto')!)]
 const perLine = (oursBig - wall('flotilla')) / (catBig - wall('cat'))
 console.log(`\nSteady state, 2 × 2 000 000 lines (separates per-line cost from start-up): cat ${secs(catBig)}, flotilla ${secs(oursBig)}, ` +
-  `${times(oursBig, catBig)} cat, peak RSS ${rss(big.get('flotilla')!).toFixed(1)} MB`)
+  `${times(oursBig, catBig)} cat (proto ${times(protoBig, catBig)}), peak RSS ${rss(big.get('flotilla')!).toFixed(1)} MB`)
 console.log(`  per-line cost alone (the 3 600 000 extra lines): ${perLine.toFixed(2)}× cat's; ` +
   `fixed start-up ≈ ${secs(wall('flotilla') - (oursBig - wall('flotilla')) / 9)} (cat ${secs(wall('cat') - (catBig - wall('cat')) / 9)})`)
 
