@@ -20,6 +20,15 @@ export abstract class BaseCommand extends Command {
     return undefined
   }
 
+  /**
+   * Warnings read `warning: message` on stderr, like split's and validate's diagnostics, instead
+   * of oclif's ` ›   Warning:` wrapped at 80 columns; they stay off stdout so `--json` is clean.
+   */
+  override warn(input: string | Error): string | Error {
+    process.stderr.write(`warning: ${input instanceof Error ? input.message : input}\n`)
+    return input
+  }
+
   protected override toErrorJson(err: unknown): unknown {
     if (err instanceof FlotillaError) return {error: err.toJSON()}
     const e = err as Error & {oclif?: {exit?: number}}
