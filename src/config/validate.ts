@@ -142,6 +142,8 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
     for (const [name, check] of Object.entries(config.checks ?? {})) if (!check.processes?.length) unfiltered(join('checks', name), `[checks.${name}]`)
   }
 
+  names(config, warning)
+
   // kill_signal: flyctl passes any string on; the platform knows these.
   if (config.kill_signal !== undefined && !killSignals.includes(config.kill_signal)) {
     warning('kill_signal', 'W_KILL_SIGNAL', `kill_signal '${config.kill_signal}' is not one Fly supports (${killSignals.join(', ')})`)
@@ -172,6 +174,38 @@ export function validateFlyConfig(config: FlyConfig): Finding[] {
     error('build.compression_level', 'E_COMPRESSION', `Invalid value '${level}' for compression level. Must be an integer between 0 and 9.`)
   }
   return findings
+}
+
+/** Names the platform overrides in every Machine's env (fly-platform.md §2.7), whatever [env] says. */
+const platformEnv = new Set([
+  'FLY_APP_NAME', 'FLY_MACHINE_ID', 'FLY_ALLOC_ID', 'FLY_REGION', 'FLY_PUBLIC_IP', 'FLY_PRIVATE_IP',
+  'FLY_IMAGE_REF', 'FLY_MACHINE_VERSION', 'FLY_VM_MEMORY_MB', 'FLY_PROCESS_GROUP',
+])
+
+/**
+ * Name rules flyctl does not check client-side (fly-platform.md §1.11), so warnings: the app
+ * name the API will refuse, group names that cannot be the DNS label of
+ * `<group>.process.<app>.internal` (split refuses them), and reserved `FLY_*` env names.
+ */
+function names(config: FlyConfig, warning: (p: string, c: string, m: string) => void): void {
+  const app = config.app
+  if (app !== undefined && app !== '') {
+    const problem = !/^[a-z0-9-]+$/.test(app) ? 'must consist of only lowercase letters, digits and dashes'
+      : /^-|-$/.test(app) ? 'must not start or end with a dash'
+      : app.length > 63 ? `is ${app.length} characters long, more than 63`
+      : undefined
+    if (problem) warning('app', 'W_APP_NAME', `app name '${app}' ${problem}; flyctl accepts the file but the Fly API will refuse the name (it is also the DNS label of ${app}.fly.dev and ${app}.internal)`)
+  }
+  for (const group of Object.keys(config.processes ?? {})) {
+    if (/^[A-Za-z0-9_-]{1,63}$/.test(group) && !/^-|-$/.test(group)) continue
+    warning(join('processes', group), 'W_GROUP_NAME',
+      `process group '${group}' is not a DNS label (1-63 letters, digits, '-' or '_', no dash at either end), so '${group}.process.<app>.internal' cannot exist; flyctl accepts it, flotilla split refuses it`)
+  }
+  for (const name of Object.keys(config.env ?? {})) {
+    if (!name.startsWith('FLY_')) continue
+    const fate = platformEnv.has(name) ? 'every Machine gets the platform\'s value instead of this one' : 'the platform may set it and override this value'
+    warning(join('env', name), 'W_RESERVED_ENV', `'${name}' in [env]: Fly reserves FLY_* names; ${fate}`)
+  }
 }
 
 /** flyctl's names for the build strategies it finds, for the "more than one" warning. */

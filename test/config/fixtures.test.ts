@@ -21,7 +21,7 @@ const outcomes: [file: string, groups: string[] | string, diagnostics?: string[]
   ['Jgorzitza__HotDash__deploy__chatwoot__fly.toml', ['web', 'worker'], []],
   ['Jgorzitza__HotDash__fly__hotdash-llm-gateway__fly.toml', ['gateway', 'ui', 'worker'], []],
   ['LutrisEng__fleetbox-cloud__fly.toml', ['goodjob', 'web'], ['20:3 W W_LEGACY_KEY experimental.allowed_public_ports', '28:3 W W_LEGACY_KEY services[0].script_checks', '46:5 W W_LEGACY_KEY services[0].tcp_checks[0].restart_limit']],
-  ['Moodyw03__docecho__fly.toml', ['web', 'worker'], []],
+  ['Moodyw03__docecho__fly.toml', ['web', 'worker'], ['29:3 W W_RESERVED_ENV env.FLY_APP_NAME']],
   ['NEAR-DevHub__race-of-sloths__fly.toml', ['bot', 'server'], []],
   ['Nakoliss__app-idea-hunter__fly.toml', ['app'], ['36:1 W W_UNKNOWN_KEY cron']],
   ['SpokaneTech__SpokaneTech_Py__fly.toml', ['app', 'worker'], []],

@@ -215,3 +215,42 @@ describe('diagnostics are located at the text the user wrote', () => {
     ])
   })
 })
+
+describe('names flyctl does not check client-side are warnings', () => {
+  it('an app name the API refuses, group names that are not DNS labels, FLY_* in [env]', () => {
+    const text = [
+      'app = "Bad_Name"',
+      '[processes]',
+      '  "bad group" = "bin/worker"',
+      '  web_v2 = "bin/web"',
+      '  -edge = "bin/edge"',
+      '[env]',
+      '  FLY_REGION = "ams"',
+      '  FLY_CUSTOM = "1"',
+      '  FLYER = "ok"',
+      '[[services]]',
+      '  processes = ["web_v2"]',
+    ].join('\n')
+    const {diagnostics} = loadFlyConfig(text, 'fly.toml')
+    assert.deepEqual(render(diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
+      '1:1 W_APP_NAME app',
+      '3:3 W_GROUP_NAME processes."bad group"',
+      '5:3 W_GROUP_NAME processes.-edge',
+      '7:3 W_RESERVED_ENV env.FLY_REGION',
+      '8:3 W_RESERVED_ENV env.FLY_CUSTOM',
+      '10:1 W_SERVICE_PORTS services[0]',
+    ])
+    assert.match(diagnostics[0]!.message, /'Bad_Name' must consist of only lowercase letters, digits and dashes; .*Fly API will refuse/)
+    assert.match(diagnostics[1]!.message, /'bad group\.process\.<app>\.internal' cannot exist; flyctl accepts it, flotilla split refuses it$/)
+    assert.match(diagnostics[3]!.message, /platform's value instead/)
+    assert.match(diagnostics[4]!.message, /may set it/)
+  })
+
+  it('app names: a dash at either end and more than 63 characters', () => {
+    const codes = (app: string): string[] => loadFlyConfig(`app = "${app}"`, 'f').diagnostics.map((d) => d.code)
+    assert.deepEqual(codes('-shop'), ['W_APP_NAME'])
+    assert.deepEqual(codes('a'.repeat(64)), ['W_APP_NAME'])
+    assert.deepEqual(codes('a'.repeat(63)), [])
+    assert.deepEqual(codes('shop-2'), [])
+  })
+})
