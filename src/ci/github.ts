@@ -10,7 +10,7 @@ import {loadTemplate, render, spaceEntries} from './template.js'
 export async function renderGithub(plan: CiPlan, templates: string): Promise<string> {
   const doc = await loadTemplate(templates, 'github-workflow.yml')
   doc.setIn(['on', 'push', 'branches'], doc.createNode([plan.branch], {flow: true}))
-  const setup = plan.install ? [{run: plan.install}] : []
+  const setup = [{run: plan.install.command, ...(plan.install.dir === '' ? {} : {'working-directory': plan.install.dir})}]
   const workdir = plan.workdir === '' ? {} : {'working-directory': plan.workdir}
   const jobs = doc.get('jobs') as YAMLMap
 

@@ -7,7 +7,7 @@ import {loadTemplate, render, spaceEntries} from './template.js'
 export async function renderGitlab(plan: CiPlan, templates: string): Promise<string> {
   const doc = await loadTemplate(templates, 'gitlab-ci.yml')
   const cd = plan.workdir === '' ? [] : [`cd ${plan.workdir}`]
-  const setup = plan.install ? [plan.install] : []
+  const setup = [plan.install.dir === '' ? plan.install.command : `(cd ${plan.install.dir} && ${plan.install.command})`]
   doc.setIn(['variables', 'FLYCTL_VERSION'], plan.flyctlVersion)
   ;(doc.getIn(['variables', 'FLYCTL_VERSION'], true) as {comment?: string | null}).comment = null
   const script = (key: string, command: string): void => {

@@ -28,7 +28,7 @@ export interface CiReport {
 /** Plans and renders the workflow for the workspace in `options.dir`, without writing it. */
 export async function generateCi(options: CiOptions, invocation: string): Promise<{plan: CiPlan; content: string}> {
   const root = packageRoot()
-  const plan = await planCi(options, root.version, invocation)
+  const plan = await planCi(options, invocation)
   const templates = join(root.dir, 'templates')
   const content = options.provider === 'github' ? await renderGithub(plan, templates) : await renderGitlab(plan, templates)
   return {plan, content}
@@ -49,6 +49,7 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
     ...(plan.buildOnce ? {buildOnce: plan.buildOnce.app} : {}),
     apps: all, shared: plan.shared, warnings: plan.warnings,
     steps: [
+      ...(plan.listsFlotilla ? [] : ['npm install -D flotilla   # then commit package.json and its lockfile: CI runs the flotilla you tested with']),
       ...all.map((a) => `fly apps create ${a.name}   # once, if it does not exist yet`),
       ...(plan.tokenPerApp
         ? all.map((a) => plan.provider === 'github'

@@ -42,9 +42,14 @@ export interface CiPlan {
   /** The workspace came from `flotilla split`: the arguments that check it is up to date. */
   splitCheck?: string
   test: string
-  /** How to get flotilla: from the project's lockfile, or npx of this version. */
-  install?: string
+  /**
+   * Installs the project's dependencies (flotilla among them) in `dir` (repository-relative, ''
+   * = the root): CI runs the flotilla the project pins, never one fetched from the registry.
+   */
+  install: {command: 'npm ci' | 'npm install'; dir: string}
   flotilla: string
+  /** The project's package.json lists flotilla; if not, CI has no flotilla to run until it does. */
+  listsFlotilla: boolean
   release?: CiApp
   /** Every app deploys the same image: built once with this app's config, then `--image`. */
   buildOnce?: {app: string; config: string; token: string}
@@ -59,7 +64,7 @@ export interface CiPlan {
 }
 
 /** Reads flotilla.toml, each app's config and Dockerfile, and plans the workflow. */
-export async function planCi(options: CiOptions, flotillaVersion: string, invocation: string): Promise<CiPlan> {
+export async function planCi(options: CiOptions, invocation: string): Promise<CiPlan> {
   const found = await findWorkspace(options.dir)
   if (found?.kind !== 'workspace') {
     throw new FlotillaError('E_NO_WORKSPACE', `no flotilla.toml in ${options.dir}: run \`flotilla split\` or \`flotilla import … --to apps\` first`)
@@ -100,12 +105,12 @@ export async function planCi(options: CiOptions, flotillaVersion: string, invoca
   const buildOnce = apps.length > 1 && builds.size === 1 && !builds.has('image') && !options.tokenPerApp && first
     ? {app: first.name, config: first.config, token: first.token} : undefined
   const test = options.test ?? (await defaultTest(workspace.dir, root))
-  const lockfile = await exists(join(root, 'package-lock.json'))
-  const hasFlotilla = lockfile && /"flotilla"\s*:/.test(await readFile(join(root, 'package.json'), 'utf8').catch(() => ''))
+  const project = await projectPackage(workspace.dir, root)
+  if (!project.listsFlotilla) warnings.push(`${project.dir === undefined ? 'no package.json' : `${rel(join(project.dir, 'package.json'))} does not list flotilla`}: ${ADD_FLOTILLA}`)
   return {
     provider: options.provider, root, out, workdir: rel(workspace.dir), ...(workspace.source === undefined ? {} : {splitCheck: splitArguments(workspace.source)}), test,
-    ...(lockfile ? {install: 'npm ci'} : {}),
-    flotilla: hasFlotilla ? 'npx flotilla' : `npx --yes flotilla@${flotillaVersion}`,
+    install: {command: project.lockfile ? 'npm ci' : 'npm install', dir: rel(project.dir ?? root)},
+    flotilla: 'npx --no-install flotilla', listsFlotilla: project.listsFlotilla,
     ...(release ? {release: strip(release)} : {}),
     ...(buildOnce ? {buildOnce} : {}),
     apps: apps.filter((a) => a !== release).map(strip),
@@ -158,6 +163,25 @@ async function buildInputs(build: {image?: string; dockerfile?: string; ignorefi
     return info?.isFile() ? [inContext(s)] : info?.isDirectory() ? [`${inContext(s)}/**`] : [inContext(s), `${inContext(s)}/**`]
   }))
   return [rel(dockerfile), rel(ignorefile), ...patterns.flat()]
+}
+
+const ADD_FLOTILLA = 'add flotilla as a devDependency (npm install -D flotilla) so CI runs the version you tested with'
+
+/** The project's package.json nearest the workspace (the workspace directory, else the repository root). */
+async function projectPackage(dir: string, root: string): Promise<{dir?: string; lockfile: boolean; listsFlotilla: boolean}> {
+  for (const candidate of new Set([dir, root])) {
+    const text = await readFile(join(candidate, 'package.json'), 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    let pjson: {dependencies?: Record<string, string>; devDependencies?: Record<string, string>}
+    try {
+      pjson = JSON.parse(text) as typeof pjson
+    } catch (error) {
+      throw new FlotillaError('E_JSON_SYNTAX', `${join(candidate, 'package.json')}: ${(error as Error).message}`)
+    }
+    const listsFlotilla = Boolean(pjson.devDependencies?.flotilla ?? pjson.dependencies?.flotilla)
+    return {dir: candidate, lockfile: await exists(join(candidate, 'package-lock.json')), listsFlotilla}
+  }
+  return {lockfile: false, listsFlotilla: false}
 }
 
 async function defaultTest(dir: string, root: string): Promise<string> {

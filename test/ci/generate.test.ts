@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {test} from 'node:test'
 import {promisify} from 'node:util'
@@ -62,8 +62,9 @@ test('GitHub workflow: schema-valid, yamllint-clean, gated, pinned, one queue pe
   const {jobs} = workflow
   assert.deepEqual(Object.keys(jobs), ['check', 'test', 'changes', 'release', 'deploy'])
   for (const [name, job] of Object.entries(jobs)) for (const need of job.needs ?? []) assert.ok(jobs[need], `${name} needs missing job ${need}`)
-  assert.equal(jobs.check!.steps!.at(-1)!.run, 'npx flotilla split fly.toml --check')
-  assert.equal(jobs.test!.steps!.at(-1)!.run, 'npx flotilla exec -- npm test')
+  assert.equal(jobs.check!.steps!.at(-1)!.run, 'npx --no-install flotilla split fly.toml --check')
+  assert.equal(jobs.test!.steps!.at(-1)!.run, 'npx --no-install flotilla exec -- npm test')
+  for (const job of [jobs.check!, jobs.test!]) assert.deepEqual(job.steps!.at(-2), {run: 'npm ci'})
   assert.deepEqual(jobs.release!.needs, ['changes', 'check', 'test'])
   assert.deepEqual(jobs.deploy!.needs, ['changes', 'check', 'test', 'release'])
   for (const name of ['release', 'deploy']) {
@@ -114,7 +115,7 @@ test('GitLab pipeline: schema-valid, yamllint-clean, stages gate deploys, one re
   assert.equal(await yamllint(content), '')
   assert.deepEqual(pipeline.stages, ['test', 'release', 'deploy'] as never)
   assert.equal(pipeline.check, undefined)
-  assert.deepEqual(pipeline.test!.script, ['npm ci', 'npx flotilla exec -- npm run e2e'])
+  assert.deepEqual(pipeline.test!.script, ['npm ci', 'npx --no-install flotilla exec -- npm run e2e'])
   assert.equal(pipeline['deploy:shop']!.stage, 'release')
   for (const app of ['shop', 'shop-api', 'shop-worker', 'shop-proxy']) {
     const job = pipeline[`deploy:${app}`]!
@@ -123,6 +124,21 @@ test('GitLab pipeline: schema-valid, yamllint-clean, stages gate deploys, one re
     assert.ok(job.rules![1]!.changes!.includes('flotilla.toml'))
   }
   assert.deepEqual(pipeline['deploy:shop-api']!.script, ['flyctl deploy --remote-only -c fly.api.toml'])
+})
+
+test('CI runs the flotilla of the project: installs its dependencies, warns when package.json does not list flotilla', async (t) => {
+  const dir = await repository(t)
+  const {plan, content} = await generateCi(options(dir, 'github'), 'x')
+  assert.doesNotMatch(content, /npx --yes|flotilla@/)
+  assert.equal(plan.warnings.some((w) => w.includes('devDependency')), false)
+
+  await writeFile(join(dir, 'package.json'), '{"name": "shop", "scripts": {"test": "node --test"}, "dependencies": {"flotillas": "1"}}')
+  await rm(join(dir, 'package-lock.json'))
+  const report = await writeCi({...options(dir, 'gitlab'), force: false}, 'x')
+  assert.ok(report.warnings.includes('package.json does not list flotilla: add flotilla as a devDependency (npm install -D flotilla) so CI runs the version you tested with'), report.warnings.join('\n'))
+  assert.match(report.steps[0]!, /^npm install -D flotilla /)
+  const pipeline = parse(await readFile(report.file, 'utf8')) as Record<string, {script?: string[]}>
+  assert.deepEqual(pipeline.check!.script, ['npm install', 'npx --no-install flotilla split fly.toml --check'])
 })
 
 test('regeneration is byte-stable; a different existing file is only replaced with --force; errors write nothing', async (t) => {
