@@ -13,6 +13,7 @@ export default class Up extends BaseCommand {
     network: networkFlag,
     detach: Flags.boolean({default: false, description: 'run in the background; return once started (healthy with --wait)'}),
     wait: Flags.boolean({default: false, description: 'consider the apps up only when their health checks pass'}),
+    'wait-timeout': Flags.integer({default: 60, min: 1, description: 'seconds to wait for every app to be started (healthy with --wait); then exit 3 naming the ones that are not'}),
     timestamps: Flags.boolean({default: false, description: 'prefix log lines with the time'}),
   }
 
@@ -22,7 +23,7 @@ export default class Up extends BaseCommand {
     const {renderRunning, showStartup} = await import('../src/ui/up-render.js')
     if (flags.detach) {
       const {startDetached} = await import('../src/runner/workspace-runner.js')
-      const status = await startDetached(process.cwd(), this.argv.filter((arg) => arg !== '--detach'), {healthy: flags.wait})
+      const status = await startDetached(process.cwd(), this.argv.filter((arg) => arg !== '--detach'), {healthy: flags.wait, timeoutMs: flags['wait-timeout'] * 1000})
       this.log(renderRunning(status, true))
       return status
     }
@@ -35,7 +36,7 @@ export default class Up extends BaseCommand {
       throw error
     })
     if (!session) return undefined
-    const failed = await showStartup(session, {healthy: flags.wait, json: this.jsonEnabled()})
+    const failed = await showStartup(session, {healthy: flags.wait, timeoutMs: flags['wait-timeout'] * 1000, json: this.jsonEnabled()})
     if (failed.length > 0) process.exitCode = ExitCode.runtime
     // Nothing came up: nothing to keep running. Otherwise the rest runs until Ctrl-C or `down`.
     if (failed.length === plan.apps.length) await session.stop()

@@ -20,8 +20,8 @@ export type ControlRequest =
   | {op: 'logs'; app?: string; follow?: boolean; tail?: number}
   | {op: 'restart'; app: string}
   | {op: 'down'}
-  /** Answers once every instance started (or, with healthy, passes its checks). */
-  | {op: 'wait'; healthy: boolean}
+  /** Answers once every instance started (or, with healthy, passes its checks); E_WAIT_TIMEOUT after timeoutMs. */
+  | {op: 'wait'; healthy: boolean; timeoutMs?: number}
 
 export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string; exitCode?: number}} | {line: unknown}
 
@@ -62,7 +62,9 @@ export function parseControlRequest(line: string): ControlRequest | undefined {
     case 'down':
       return {op: r.op}
     case 'wait':
-      return r.healthy === undefined || typeof r.healthy === 'boolean' ? {op: 'wait', healthy: r.healthy === true} : undefined
+      if (!(r.healthy === undefined || typeof r.healthy === 'boolean')) return undefined
+      if (!(r.timeoutMs === undefined || (Number.isInteger(r.timeoutMs) && (r.timeoutMs as number) > 0))) return undefined
+      return {op: 'wait', healthy: r.healthy === true, ...(r.timeoutMs === undefined ? {} : {timeoutMs: r.timeoutMs as number})}
     case 'restart':
       return typeof r.app === 'string' ? {op: 'restart', app: r.app} : undefined
     case 'logs':

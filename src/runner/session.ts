@@ -274,18 +274,35 @@ export class Session extends EventEmitter {
    * rejects with E_INSTANCE_FAILED when one gives up or is crash-looping, and with E_INTERRUPTED
    * when the session stops first (Ctrl-C while starting).
    */
-  async waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal} = {}): Promise<void> {
+  async waitUntil(condition: 'started' | 'healthy', options: {keys?: string[]; signal?: AbortSignal; timeoutMs?: number} = {}): Promise<void> {
     const stopped = new AbortController()
     const interrupt = () => stopped.abort(new FlotillaError('E_INTERRUPTED', 'stopped while starting', ExitCode.runtime))
     if (this.stopping) interrupt()
     this.once('stopping', interrupt)
+    // A check that never passes (a 404 on the check's path) must not keep `up --wait` waiting forever.
+    const timer = options.timeoutMs === undefined ? undefined
+      : setTimeout(() => stopped.abort(this.#notReady(condition, options.keys, options.timeoutMs!)), options.timeoutMs)
     const signal = options.signal ? AbortSignal.any([options.signal, stopped.signal]) : stopped.signal
     try {
       await this.#waitStarted({...options, signal})
       if (condition === 'healthy') await this.#supervisor.waitHealthy({...options, signal})
     } finally {
+      clearTimeout(timer)
       this.off('stopping', interrupt)
     }
+  }
+
+  /** E_WAIT_TIMEOUT naming each instance not there yet, with its state or its checks' last results. */
+  #notReady(condition: 'started' | 'healthy', keys: string[] | undefined, timeoutMs: number): FlotillaError {
+    const lagging = this.#supervisor.status().filter((s) => (keys === undefined || keys.includes(s.key))
+      && !(s.state === 'stopped' && s.exitCode === 0)
+      && (s.state !== 'running' || (condition === 'healthy' && s.health !== 'passing' && s.health !== 'none')))
+    const describe = (s: InstanceStatus) => {
+      if (s.state !== 'running') return `${s.key} ${s.state}`
+      const checks = Object.entries(s.checks).filter(([, r]) => r.status !== 'passing').map(([name, r]) => `${name}: ${r.output}`)
+      return `${s.key} ${s.health}${checks.length > 0 ? ` (${checks.join('; ')})` : ' (no check result yet)'}`
+    }
+    return new FlotillaError('E_WAIT_TIMEOUT', `not ${condition} after ${timeoutMs / 1000} s: ${lagging.map(describe).join(', ')}`, ExitCode.runtime)
   }
 
   #waitStarted({keys, signal}: {keys?: string[]; signal?: AbortSignal}): Promise<void> {
@@ -370,7 +387,7 @@ export class Session extends EventEmitter {
       case 'restart':
         return this.restart(request.app)
       case 'wait':
-        await this.waitUntil(request.healthy ? 'healthy' : 'started')
+        await this.waitUntil(request.healthy ? 'healthy' : 'started', request.timeoutMs === undefined ? {} : {timeoutMs: request.timeoutMs})
         return this.status()
       case 'down':
         void this.stop()

@@ -39,7 +39,7 @@ export async function logTail(file: string, count = REPORT_LINES): Promise<strin
  * every instance started (or, with `healthy`, passes its checks). If it cannot get there, it is
  * stopped and the error carries the end of its log.
  */
-export async function startDetached(dir: string, upArgs: string[], options: {healthy: boolean}): Promise<SessionStatus> {
+export async function startDetached(dir: string, upArgs: string[], options: {healthy: boolean; timeoutMs?: number}): Promise<SessionStatus> {
   const socket = controlSocketPath(dir)
   if (await isControlSocketLive(socket)) {
     throw new FlotillaError('E_ALREADY_RUNNING', 'flotilla up is already running here; use flotilla ps, or flotilla down first', ExitCode.runtime)
@@ -62,7 +62,7 @@ export async function startDetached(dir: string, upArgs: string[], options: {hea
     }
   }
   try {
-    return (await controlRequest(socket, {op: 'wait', healthy: options.healthy})) as SessionStatus
+    return (await controlRequest(socket, {op: 'wait', healthy: options.healthy, ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})})) as SessionStatus
   } catch (error) {
     await controlRequest(socket, {op: 'down'}).catch(() => undefined)
     throw await failed((error as Error).message)

@@ -11,7 +11,7 @@ import {formatUptime, renderTable} from './table.js'
  * until it is done); elsewhere it prints plain lines; under `--json` nothing. Resolves with the
  * apps that failed to come up (the others keep running).
  */
-export async function showStartup(session: Session, options: {healthy: boolean; json: boolean}): Promise<string[]> {
+export async function showStartup(session: Session, options: {healthy: boolean; timeoutMs?: number; json: boolean}): Promise<string[]> {
   const {Listr} = await import('listr2')
   const failed: string[] = []
   const goal = options.healthy ? 'healthy' : 'started'
@@ -20,7 +20,7 @@ export async function showStartup(session: Session, options: {healthy: boolean; 
     title: `${app.label} starting${app.count > 1 ? ` (${app.count} instances)` : ''}`,
     task: async (_ctx: unknown, task: {title: string}) => {
       try {
-        await session.waitUntil(options.healthy ? 'healthy' : 'started', {keys: keysOf(app.label)})
+        await session.waitUntil(options.healthy ? 'healthy' : 'started', {keys: keysOf(app.label), ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})})
         task.title = `${app.label} ${goal}`
       } catch (error) {
         // Ctrl-C while starting: not a failure, and `up` stops and exits 0.

@@ -281,3 +281,28 @@ test('an app that dies at start is reported as failed, not started; --detach the
   assert.match(up.stderr, /\[broken\]\.0 \! boom/, 'the end of its log is shown')
   await noneLeft(mark)
 })
+
+test('--wait with a check that never passes: bounded by --wait-timeout, exit 3 naming the instance and its last check; --detach stops it', async (t) => {
+  const mark = newMark(t)
+  const port = await freePort()
+  const dir = await workspaceDir(t, {
+    'server.mjs': SERVER.replace("res.end('ok')", "res.statusCode = 404; res.end('no')"),
+    'fly.toml': `app = "sick"
+[processes]
+web = "node server.mjs"
+[env]
+PORT = "${port}"
+[checks.ready]
+type = "http"
+port = ${port}
+path = "/ready"
+interval = "2s"
+timeout = "1s"
+`,
+  }, 'flotilla-up-')
+  const up = await runCli(['up', '--detach', '--wait', '--wait-timeout', '3', '--network', 'loopback'], {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal(up.code, 3, up.stderr)
+  assert.match(up.stderr, /not healthy after 3 s: sick\[web\]\.0 critical \(ready: HTTP 404\)/)
+  assert.match(up.stderr, /up\.log/, 'the end of up.log is shown')
+  await noneLeft(mark)
+})
