@@ -15,6 +15,11 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
   const jobs = doc.get('jobs') as YAMLMap
 
   const runStep = (job: string, run: string): void => {
+    // setup-node caches ~/.npm keyed on the lockfile (it refuses to without one)
+    if (plan.install.command === 'npm ci') {
+      doc.setIn(['jobs', job, 'steps', 1, 'with', 'cache'], 'npm')
+      if (plan.install.dir !== '') doc.setIn(['jobs', job, 'steps', 1, 'with', 'cache-dependency-path'], `${plan.install.dir}/package-lock.json`)
+    }
     const steps = doc.getIn(['jobs', job, 'steps']) as YAMLSeq
     const last = steps.items.length - 1
     steps.items.splice(last, 1, ...setup.map((s) => doc.createNode(s)), doc.createNode({run, ...workdir}))

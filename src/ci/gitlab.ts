@@ -7,12 +7,18 @@ import {loadTemplate, render, spaceEntries} from './template.js'
 export async function renderGitlab(plan: CiPlan, templates: string): Promise<string> {
   const doc = await loadTemplate(templates, 'gitlab-ci.yml')
   const cd = plan.workdir === '' ? [] : [`cd ${plan.workdir}`]
-  const setup = [plan.install.dir === '' ? plan.install.command : `(cd ${plan.install.dir} && ${plan.install.command})`]
+  // npm's download cache kept in the project directory (GitLab caches nothing outside it), keyed
+  // on the lockfile; without one there is nothing stable to key it on.
+  const locked = plan.install.command === 'npm ci'
+  const install = locked ? 'npm ci --cache "$CI_PROJECT_DIR/.npm" --prefer-offline' : plan.install.command
+  const setup = [plan.install.dir === '' ? install : `(cd ${plan.install.dir} && ${install})`]
+  const lockfile = `${plan.install.dir === '' ? '' : `${plan.install.dir}/`}package-lock.json`
   doc.setIn(['variables', 'FLYCTL_VERSION'], plan.flyctlVersion)
   ;(doc.getIn(['variables', 'FLYCTL_VERSION'], true) as {comment?: string | null}).comment = null
   const script = (key: string, command: string): void => {
     const node = doc.createNode([...setup, ...cd, command])
     doc.setIn([key, 'script'], node)
+    if (locked) doc.setIn([key, 'cache'], doc.createNode({key: {files: [lockfile]}, paths: ['.npm/']}))
   }
   if (plan.splitCheck) script('check', `${plan.flotilla} ${plan.splitCheck}`)
   else doc.delete('check')

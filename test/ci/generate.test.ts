@@ -64,7 +64,10 @@ test('GitHub workflow: schema-valid, yamllint-clean, gated, pinned, one queue pe
   for (const [name, job] of Object.entries(jobs)) for (const need of job.needs ?? []) assert.ok(jobs[need], `${name} needs missing job ${need}`)
   assert.equal(jobs.check!.steps!.at(-1)!.run, 'npx --no-install flotilla split fly.toml --check')
   assert.equal(jobs.test!.steps!.at(-1)!.run, 'npx --no-install flotilla exec -- npm test')
-  for (const job of [jobs.check!, jobs.test!]) assert.deepEqual(job.steps!.at(-2), {run: 'npm ci'})
+  for (const job of [jobs.check!, jobs.test!]) {
+    assert.deepEqual(job.steps!.at(-2), {run: 'npm ci'})
+    assert.deepEqual(job.steps![1]!.with, {'node-version': 20, cache: 'npm'})
+  }
   assert.deepEqual(jobs.release!.needs, ['changes', 'check', 'test'])
   assert.deepEqual(jobs.deploy!.needs, ['changes', 'check', 'test', 'release'])
   for (const name of ['release', 'deploy']) {
@@ -115,7 +118,8 @@ test('GitLab pipeline: schema-valid, yamllint-clean, stages gate deploys, one re
   assert.equal(await yamllint(content), '')
   assert.deepEqual(pipeline.stages, ['test', 'release', 'deploy'] as never)
   assert.equal(pipeline.check, undefined)
-  assert.deepEqual(pipeline.test!.script, ['npm ci', 'npx --no-install flotilla exec -- npm run e2e'])
+  assert.deepEqual(pipeline.test!.script, ['npm ci --cache "$CI_PROJECT_DIR/.npm" --prefer-offline', 'npx --no-install flotilla exec -- npm run e2e'])
+  assert.deepEqual((pipeline.test as {cache?: unknown}).cache, {key: {files: ['package-lock.json']}, paths: ['.npm/']})
   assert.equal(pipeline['deploy:shop']!.stage, 'release')
   for (const app of ['shop', 'shop-api', 'shop-worker', 'shop-proxy']) {
     const job = pipeline[`deploy:${app}`]!
@@ -139,6 +143,9 @@ test('CI runs the flotilla of the project: installs its dependencies, warns when
   assert.match(report.steps[0]!, /^npm install -D flotilla /)
   const pipeline = parse(await readFile(report.file, 'utf8')) as Record<string, {script?: string[]}>
   assert.deepEqual(pipeline.check!.script, ['npm install', 'npx --no-install flotilla split fly.toml --check'])
+  assert.equal((pipeline.check as {cache?: unknown}).cache, undefined) // nothing to key it on
+  assert.equal(await yamllint(await readFile(report.file, 'utf8')), '')
+  assert.equal(schemas.gitlab(pipeline), true, JSON.stringify(schemas.gitlab.errors))
 })
 
 test('regeneration is byte-stable; a different existing file is only replaced with --force; errors write nothing', async (t) => {
