@@ -90,6 +90,11 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
   // Stops what exec started and flushes its log, so a failure report reads the whole of it.
   let finish = async () => {}
   if (await isControlSocketLive(socket)) {
+    // CMD runs on the host, which cannot reach an isolated instance's fdaa: address.
+    if (((await controlRequest(socket, {op: 'status'})) as SessionStatus).network === 'isolated') {
+      throw new FlotillaError('E_ISOLATED_UP', 'the flotilla up running here uses the isolated network, which the command (run on the host) cannot reach; '
+        + 'stop it with flotilla down and let exec start the apps, or start it with flotilla up --network loopback', ExitCode.runtime)
+    }
     status = (await controlRequest(socket, {op: 'wait', healthy: true})) as SessionStatus
   } else {
     const plan = await loadRunPlan(dir, options)

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
+import {probeIsolated} from '../../src/network/isolated/index.js'
 import {freePort, markedPids, newMark, noneLeft} from '../helpers/processes.js'
 import {runCli} from '../helpers/repo.js'
 import {workspaceDir} from '../helpers/workspace.js'
@@ -51,7 +52,7 @@ processes = ["app"]
 test('exec reuses a running up of the directory and leaves it running', async (t) => {
   const mark = newMark(t)
   const dir = await workspaceDir(t, {Procfile: 'sleeper: exec sleep 600\n'}, 'flotilla-exec-')
-  assert.equal((await runCli(['up', '--detach'], {cwd: dir, env: {TEST_MARK: mark}})).code, 0)
+  assert.equal((await runCli(['up', '--detach', '--network', 'loopback'], {cwd: dir, env: {TEST_MARK: mark}})).code, 0)
   const running = await markedPids(mark)
   assert.ok(running.length >= 2, 'up and sleep')
   const result = await runCli(['exec', '--', 'node', '-e', 'process.exit(process.env.FLOTILLA_DNS ? 0 : 1)'], {cwd: dir})
@@ -68,5 +69,18 @@ test('exec does not run the command when an app crashes at start, and says why',
   assert.equal(result.code, 3)
   assert.equal(result.stdout, '')
   assert.match(result.stderr, /\[broken\]\.0 crashed \(exit code 3\); the end of .*exec\.log:\n.*\[broken\]\.0 ! boom/)
+  await noneLeft(mark)
+})
+
+const isolated = await probeIsolated()
+test('exec refuses an up on the isolated network (its command could not reach the apps), saying what to do', {skip: !isolated.available && isolated.reason}, async (t) => {
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {Procfile: 'sleeper: exec sleep 600\n'}, 'flotilla-exec-')
+  assert.equal((await runCli(['up', '--detach', '--network', 'isolated'], {cwd: dir, env: {TEST_MARK: mark}})).code, 0)
+  const result = await runCli(['exec', '--', 'node', '-e', 'console.log("ran")'], {cwd: dir})
+  assert.equal(result.code, 3)
+  assert.equal(result.stdout, '')
+  assert.match(result.stderr, /isolated network.*flotilla down.*flotilla up --network loopback/s)
+  assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
   await noneLeft(mark)
 })
