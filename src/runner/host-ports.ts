@@ -23,26 +23,33 @@ export class HostPorts {
     }
     const hostPorts = new Map<number, number>()
     for (const port of new Set(app.checks.map((c) => c.port))) {
-      const forward = await this.network.forward(0, () => [{ip: net.ip, port}])
-      this.#forwards.push(forward)
-      hostPorts.set(port, forward.hostPort)
+      hostPorts.set(port, await this.#forward(0, () => [{ip: net.ip, port}]))
     }
     return (port) => ({host: '127.0.0.1', port: hostPorts.get(port)!})
   }
 
-  /** Makes an app's public services reachable; `running()` lists its instances that run now. */
-  async publish(app: AppPlan, running: () => InstanceNetwork[]): Promise<void> {
+  /**
+   * Makes an app's public services reachable, and a Procfile entry's PORT (foreman users open
+   * localhost:$PORT; instance i has its own, port + i); `running()` lists its instances that run now.
+   */
+  async publish(app: AppPlan, running: () => {index: number; net: InstanceNetwork}[]): Promise<void> {
     const urls: string[] = []
-    for (const service of app.services) {
-      let hostPort = service.port
-      if (this.network.kind !== 'loopback') {
-        const forward = await this.network.forward(service.port, () => running().map((net) => ({ip: net.ip, port: service.port})))
-        this.#forwards.push(forward)
-        hostPort = forward.hostPort
-      }
-      urls.push(`${service.http ? 'http' : 'tcp'}://localhost:${hostPort}`)
+    const reach = async (port: number, http: boolean, targets: () => {ip: string; port: number}[]) => {
+      const hostPort = this.network.kind === 'loopback' ? port : await this.#forward(port, targets)
+      urls.push(`${http ? 'http' : 'tcp'}://localhost:${hostPort}`)
+    }
+    for (const service of app.services) await reach(service.port, service.http, () => running().map(({net}) => ({ip: net.ip, port: service.port})))
+    for (let index = 0; app.port !== undefined && index < app.count; index++) {
+      const port = app.port + index
+      await reach(port, true, () => running().filter((i) => i.index === index).map(({net}) => ({ip: net.ip, port})))
     }
     this.#urls.set(app.label, urls)
+  }
+
+  async #forward(hostPort: number, targets: () => {ip: string; port: number}[]): Promise<number> {
+    const forward = await this.network.forward(hostPort, targets)
+    this.#forwards.push(forward)
+    return forward.hostPort
   }
 
   /** The public URLs of an app (`app[group]`), as `ps` shows them. */

@@ -74,6 +74,7 @@ export interface SessionStatus {
 interface Member {
   key: string
   app: AppPlan
+  index: number
   net: InstanceNetwork
   id: string
 }
@@ -174,7 +175,6 @@ export class Session extends EventEmitter {
     }
     const running = (app: AppPlan) => () => [...this.#members.values()]
       .filter((m) => m.app === app && this.#supervisor.status().some((s) => s.key === m.key && s.state === 'running'))
-      .map((m) => m.net)
     for (const app of this.plan.apps) await this.#ports.publish(app, running(app))
   }
 
@@ -211,7 +211,7 @@ export class Session extends EventEmitter {
       killSignal: app.killSignal, killTimeoutMs: app.killTimeoutMs, restart: app.restart,
       checks: app.checks.map(({gracePeriodMs, ...check}) => ({...check, ...checkTarget(check.port), graceMs: gracePeriodMs})),
     })
-    this.#members.set(key, {key, app, net, id})
+    this.#members.set(key, {key, app, index, net, id})
   }
 
   /** Isolated mode: a service bound to IPv4 only is unreachable over .internal, as on Fly; say so once. */

@@ -10,6 +10,7 @@ import {once} from 'node:events'
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {test} from 'node:test'
+import {probeIsolated} from '../../src/network/isolated/index.js'
 import {freePort, markedPids, newMark, noneLeft, running, waitMarked} from '../helpers/processes.js'
 import {repoRoot, runCli} from '../helpers/repo.js'
 import {workspaceDir} from '../helpers/workspace.js'
@@ -304,5 +305,19 @@ timeout = "1s"
   assert.equal(up.code, 3, up.stderr)
   assert.match(up.stderr, /not healthy after 3 s: sick\[web\]\.0 critical \(ready: HTTP 404\)/)
   assert.match(up.stderr, /up\.log/, 'the end of up.log is shown')
+  await noneLeft(mark)
+})
+
+const isolated = await probeIsolated()
+test('a Procfile web on the isolated network is reachable on localhost:$PORT, as under foreman, and its URL is printed', {skip: !isolated.available && isolated.reason}, async (t) => {
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {
+    Procfile: `web: exec node -e "require('http').createServer((q, s) => s.end('hi ' + process.env.PORT)).listen(process.env.PORT, '::')"\n`,
+  }, 'flotilla-up-')
+  const up = await runCli(['up', '--detach', '--network', 'isolated'], {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal(up.code, 0, up.stderr)
+  assert.match(up.stdout, /\[web\]  http:\/\/localhost:5000/)
+  assert.equal(await getText('http://localhost:5000/'), 'hi 5000')
+  assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
   await noneLeft(mark)
 })
