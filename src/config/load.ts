@@ -39,8 +39,11 @@ function sourcePath(path: string, moved: ReadonlyMap<string, string>): string {
   return path
 }
 
+/** Findings about a key itself (its spelling, its name); every other finding is about the value written for it. */
+const aboutTheKey = new Set(['W_UNKNOWN_KEY', 'W_KEY_CASE', 'W_LEGACY_KEY', 'W_GROUP_NAME', 'W_RESERVED_ENV'])
+
 function locate(finding: Finding, file: string, locator: KeyLocator, keyPath: string): Diagnostic {
-  const position = keyPath ? locator.locate(keyPath) : undefined
+  const position = !keyPath ? undefined : aboutTheKey.has(finding.code) ? locator.locate(keyPath) : locator.locateValue(keyPath)
   return {
     severity: finding.severity,
     code: finding.code,

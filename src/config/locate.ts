@@ -1,7 +1,8 @@
 /**
  * smol-toml returns values without positions, so this indexes the text once: every table
  * header, key and array element gets its 1-based line:column under the key path the parsed
- * value has (`services[1].ports[0].port`, `env.PORT`, `checks.alive`). It relies on the text
+ * value has (`services[1].ports[0].port`, `env.PORT`, `checks.alive`), and every value written
+ * after `=` or inside an array the position of its first character. It relies on the text
  * already having parsed, so it only needs to tell keys, strings, brackets and comments apart.
  */
 export interface Position {
@@ -11,6 +12,7 @@ export interface Position {
 
 export class KeyLocator {
   private readonly positions = new Map<string, Position>()
+  private readonly values = new Map<string, Position>()
   private readonly lineStarts: number[] = [0]
   private readonly text: string
   private i = 0
@@ -27,6 +29,11 @@ export class KeyLocator {
       const found = this.positions.get(path)
       if (found || path === '') return found
     }
+  }
+
+  /** Position of the value written for `keyPath` (`"abc"` in `port = "abc"`), else as `locate`: a table header has no value of its own. */
+  locateValue(keyPath: string): Position | undefined {
+    return this.values.get(keyPath) ?? this.locate(keyPath)
   }
 
   private position(offset: number): Position {
@@ -94,6 +101,7 @@ export class KeyLocator {
 
   private scanValue(path: string): void {
     this.skipSpace(false)
+    if (!this.values.has(path)) this.values.set(path, this.position(this.i))
     const c = this.text[this.i]
     if (c === '"' || c === "'") this.readString()
     else if (c === '{') {

@@ -59,10 +59,10 @@ const outcomes: [file: string, groups: string[] | string, diagnostics?: string[]
   ['plastic-labs__honcho__api__fly.toml', ['api', 'deriver'], []],
   ['plastic-labs__honcho__fly.toml', ['api', 'deriver'], []],
   ['rubys__showcase__fly__applications__logger__fly.toml', ['app'], []],
-  ['superfly__flyctl__internal__appconfig__testdata__always-invalid-v2.toml', ['app'], ['3:1 W W_BUILD_STRATEGIES build', '20:1 W W_SERVICE_PORTS services[0]', '24:3 E E_TYPE services[0].concurrency']],
+  ['superfly__flyctl__internal__appconfig__testdata__always-invalid-v2.toml', ['app'], ['3:1 W W_BUILD_STRATEGIES build', '20:1 W W_SERVICE_PORTS services[0]', '24:17 E E_TYPE services[0].concurrency']],
   ['superfly__flyctl__internal__appconfig__testdata__env-list.toml', ['app'], []],
   ['superfly__flyctl__internal__appconfig__testdata__format-quirks.toml', ['app'], []],
-  ['superfly__flyctl__internal__appconfig__testdata__full-reference.toml', ['task', 'web'], ['17:1 W W_BUILD_STRATEGIES build', '40:3 E E_DEPLOY_STRATEGY deploy.strategy', '52:1 W W_DEFAULT_GROUP_ONLY metrics[0]', '61:1 E E_SERVICE_PROCESSES http_service', '69:5 W W_CHECK_DURATION http_service.checks[0].interval', '126:1 W W_DEFAULT_GROUP_ONLY mounts[0]', '155:1 W W_DEFAULT_GROUP_ONLY checks.status', '180:16 E E_UNKNOWN_GROUP services[0].processes[0]', '206:5 W W_CHECK_DURATION services[0].http_checks[0].interval']],
+  ['superfly__flyctl__internal__appconfig__testdata__full-reference.toml', ['task', 'web'], ['17:1 W W_BUILD_STRATEGIES build', '40:14 E E_DEPLOY_STRATEGY deploy.strategy', '52:1 W W_DEFAULT_GROUP_ONLY metrics[0]', '61:1 E E_SERVICE_PROCESSES http_service', '69:16 W W_CHECK_DURATION http_service.checks[0].interval', '126:1 W W_DEFAULT_GROUP_ONLY mounts[0]', '155:1 W W_DEFAULT_GROUP_ONLY checks.status', '180:16 E E_UNKNOWN_GROUP services[0].processes[0]', '206:16 W W_CHECK_DURATION services[0].http_checks[0].interval']],
   ['superfly__flyctl__internal__appconfig__testdata__old-format.toml', ['app'], []],
   ['superfly__flyctl__internal__appconfig__testdata__old-processes.toml', ['web', 'worker'], []],
   ['superfly__flyctl__internal__appconfig__testdata__processes-multiwithapp.toml', ['aaa', 'abc', 'app', 'ass', 'bbb'], []],
@@ -74,7 +74,7 @@ const outcomes: [file: string, groups: string[] | string, diagnostics?: string[]
   ['tryethernal__ethernal__fly.postgres.toml', ['app'], []],
   ['tryethernal__ethernal__fly.toml', ['api', 'hworker', 'lpworker', 'mworker', 'phworker'], ['49:5 W W_LEGACY_KEY services[0].http_checks[0].restart_limit']],
   ['ujh__fountainpencompanion__fly.toml', ['web', 'worker'], []],
-  ['yjl9903__AnimeGarden__apps__server__fly.server.toml', ['cron', 'server'], ['37:1 W W_CHECK_DURATION http_service.checks[0].interval', '41:1 W W_UNKNOWN_KEY http_service.checks[0].processes']],
+  ['yjl9903__AnimeGarden__apps__server__fly.server.toml', ['cron', 'server'], ['37:12 W W_CHECK_DURATION http_service.checks[0].interval', '41:1 W W_UNKNOWN_KEY http_service.checks[0].processes']],
   ['youssefkamel2__brainmate__fly.toml', ['app', 'worker'], ['38:1 W W_SERVICE_PORTS services[0]']],
 ]
 

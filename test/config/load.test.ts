@@ -73,7 +73,7 @@ describe('legacy patches on flyctl’s testdata (serde_test.go expectations)', (
   it('always-invalid-v2.toml: the concurrency flyctl cannot read is an error at its line', () => {
     const {config, diagnostics} = loadFlyConfig(testdata('always-invalid-v2'), 'fly.toml')
     assert.deepEqual(render(diagnostics.filter((d) => d.severity === 'error')), [
-      '24:3 E_TYPE services[0].concurrency: Unknown type for service concurrency: int64',
+      '24:17 E_TYPE services[0].concurrency: Unknown type for service concurrency: int64',
     ])
     assert.equal(config.services?.[0]?.internal_port, 8080, 'the rest of the file is still read')
   })
@@ -98,10 +98,10 @@ describe('diagnostics are located at the text the user wrote', () => {
     const {config, diagnostics} = loadFlyConfig(text, 'fly.toml')
     assert.deepEqual(render(diagnostics), [
       "2:1 W_KEY_CASE Primary_Region: flyctl reads 'Primary_Region' as 'primary_region' (keys match case-insensitively); write it as 'primary_region'",
-      '4:3 E_TYPE http_service.internal_port: expected an integer, found a string; flyctl rejects the whole file',
+      '4:19 E_TYPE http_service.internal_port: expected an integer, found a string; flyctl rejects the whole file',
       "7:3 W_UNKNOWN_KEY services[0].intenal_port: unknown key 'intenal_port' in services[0], flyctl ignores it; did you mean 'internal_port'?",
       "9:24 W_UNKNOWN_KEY services[0].ports[0].handlrs: unknown key 'handlrs' in services[0].ports[0], flyctl ignores it; did you mean 'handlers'?",
-      '11:3 W_DURATION_NANOSECONDS deploy.wait_timeout: a bare number here is read as nanoseconds (300ns); write a duration string such as "10s"',
+      '11:18 W_DURATION_NANOSECONDS deploy.wait_timeout: a bare number here is read as nanoseconds (300ns); write a duration string such as "10s"',
       "12:1 W_UNKNOWN_KEY servces: unknown key 'servces', flyctl ignores it; did you mean 'services'?",
     ])
     assert.equal(config.primary_region, 'ams')
@@ -109,10 +109,36 @@ describe('diagnostics are located at the text the user wrote', () => {
     assert.equal(config.deploy?.wait_timeout, '300ns')
   })
 
+  it('value errors point at the value, also inside inline tables and multi-line arrays; key errors at the key', () => {
+    const text = [
+      '[[services]]', //                                                   1
+      'internal_port = "abc"', //                                          2
+      'processes = ["app"]', //                                            3
+      'ports = [{port = 80, handlers = "http"}, { port = 443, force_https = 1 }]', // 4
+      'concurrency = {type = "requests", hard_limit = "25"}', //          5
+      '[[vm]]', //                                                         6
+      'processes = [', //                                                  7
+      '  "app",', //                                                       8
+      '  2,', //                                                           9
+      ']', //                                                              10
+      'cpus.x = 1', //                                                     11
+      'cpu_kinds = "shared"', //                                           12
+    ].join('\n')
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics).map((l) => l.split(': ')[0]), [
+      '2:17 E_TYPE services[0].internal_port',
+      '4:33 E_TYPE services[0].ports[0].handlers',
+      '4:70 E_TYPE services[0].ports[1].force_https',
+      '5:48 E_TYPE services[0].concurrency.hard_limit',
+      '9:3 E_TYPE vm[0].processes[1]',
+      '11:1 E_TYPE vm[0].cpus',
+      '12:1 W_UNKNOWN_KEY vm[0].cpu_kinds',
+    ])
+  })
+
   it('a wrong-typed value inside a map or list drops only that value', () => {
     const {config, diagnostics} = loadFlyConfig('[processes]\nweb = "bin/web"\nworker = 1\n[[vm]]\nprocesses = ["web", 2]\n', 'fly.toml')
     assert.deepEqual(render(diagnostics), [
-      '3:1 E_TYPE processes.worker: expected a string, found an integer; flyctl rejects the whole file',
+      '3:10 E_TYPE processes.worker: expected a string, found an integer; flyctl rejects the whole file',
       '5:21 E_TYPE vm[0].processes[1]: expected a string, found an integer; flyctl rejects the whole file',
     ])
     assert.deepEqual(config.processes, {web: 'bin/web'})
@@ -125,7 +151,7 @@ describe('diagnostics are located at the text the user wrote', () => {
     assert.deepEqual(diagnostics.map((d) => d.configPath), ['vm[0]', undefined], 'configPath: the place in the normalised config')
     assert.deepEqual(render(diagnostics), [
       "6:1 E_MACHINE_CONVERSION compute: Converting to machine in process group 'app' will fail because of: memory cannot be zero",
-      "11:1 E_MOUNT mounts[0].snapshot_retention: mount 'd' has a snapshot_retention value which is not between 1 and 60 days inclusive",
+      "11:22 E_MOUNT mounts[0].snapshot_retention: mount 'd' has a snapshot_retention value which is not between 1 and 60 days inclusive",
     ])
   })
 
@@ -145,16 +171,16 @@ describe('diagnostics are located at the text the user wrote', () => {
       '    interval = "0.5s"',
     ].join('\n')
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
-      "2:3 E_SHELL_SPLIT processes.web: Could not parse command for 'web' process group; check [processes] section: EOF found when expecting closing quote",
-      "4:3 E_CHECK_TYPE checks.alive.type: Can't process top level check 'alive': Missing or invalid check type, must be 'http' or 'tcp'",
-      '12:5 W_CHECK_DURATION services[0].tcp_checks[0].interval: Service TCP check has an interval less than 1 second (500ms); this will be raised to 1 second',
+      "2:11 E_SHELL_SPLIT processes.web: Could not parse command for 'web' process group; check [processes] section: EOF found when expecting closing quote",
+      "4:16 E_CHECK_TYPE checks.alive.type: Can't process top level check 'alive': Missing or invalid check type, must be 'http' or 'tcp'",
+      '12:16 W_CHECK_DURATION services[0].tcp_checks[0].interval: Service TCP check has an interval less than 1 second (500ms); this will be raised to 1 second',
     ])
   })
 
   it('validate-groups.toml with a canary strategy: canary with mounts is an error', () => {
     const text = `${testdata('validate-groups').toString('utf8')}\n[deploy]\nstrategy = "canary"\n`
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
-      '40:1 E_DEPLOY_STRATEGY deploy.strategy: canary deployment strategy is not supported when using mounted volumes',
+      '40:12 E_DEPLOY_STRATEGY deploy.strategy: canary deployment strategy is not supported when using mounted volumes',
     ])
   })
 
@@ -162,7 +188,7 @@ describe('diagnostics are located at the text the user wrote', () => {
     const text = '[[mounts]]\nsource = "a"\ndestination = "/a"\ninitial_size = "15Mb"\n[[mounts]]\nsource = "b"\ndestination = "/b"\n'
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
       "1:1 W_GROUP_MOUNTS mounts: group 'app' has more than one [[mounts]] section defined; fly deploy uses only the first",
-      "4:1 E_MOUNT mounts[0].initial_size: mount 'a' has an initial_size '15Mb' value which is smaller than 1GB",
+      "4:16 E_MOUNT mounts[0].initial_size: mount 'a' has an initial_size '15Mb' value which is smaller than 1GB",
     ])
   })
 
@@ -183,7 +209,7 @@ describe('diagnostics are located at the text the user wrote', () => {
       "  processes = ['app']",
     ].join('\n')
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics), [
-      "1:1 W_KILL_SIGNAL kill_signal: kill_signal 'SIGHUP' is not one Fly supports (SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL, SIGSTOP)",
+      "1:15 W_KILL_SIGNAL kill_signal: kill_signal 'SIGHUP' is not one Fly supports (SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL, SIGSTOP)",
       "5:1 W_DEFAULT_GROUP_ONLY mounts[0]: [[mounts]] has no processes filter, so it applies to the default group 'web' only, not to worker",
       "8:1 W_DEFAULT_GROUP_ONLY checks.alive: [checks.alive] has no processes filter, so it applies to the default group 'web' only, not to worker",
       "13:16 E_UNKNOWN_GROUP http_service.processes[0]: Service specifies 'app' as one of its processes, but no processes are defined with that name; update fly.toml [processes] to add 'app' process or remove it from service's processes list (fly launch's default processes = ['app'] needs an 'app' group; this file has web, worker)",
@@ -206,11 +232,11 @@ describe('diagnostics are located at the text the user wrote', () => {
       '  processes = ["worker"]',
     ].join('\n')
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
-      '1:1 E_SHELL_SPLIT console_command',
-      '5:3 E_COMPRESSION build.compression',
-      '6:3 E_COMPRESSION build.compression_level',
-      '9:3 E_SHELL_SPLIT deploy.release_command',
-      '11:3 E_RESTART_POLICY restart[0].policy',
+      '1:19 E_SHELL_SPLIT console_command',
+      '5:17 E_COMPRESSION build.compression',
+      '6:23 E_COMPRESSION build.compression_level',
+      '9:21 E_SHELL_SPLIT deploy.release_command',
+      '11:12 E_RESTART_POLICY restart[0].policy',
       '12:16 E_UNKNOWN_GROUP restart[0].processes[0]',
     ])
   })
@@ -233,7 +259,7 @@ describe('names flyctl does not check client-side are warnings', () => {
     ].join('\n')
     const {diagnostics} = loadFlyConfig(text, 'fly.toml')
     assert.deepEqual(render(diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
-      '1:1 W_APP_NAME app',
+      '1:7 W_APP_NAME app',
       '3:3 W_GROUP_NAME processes."bad group"',
       '5:3 W_GROUP_NAME processes.-edge',
       '7:3 W_RESERVED_ENV env.FLY_REGION',

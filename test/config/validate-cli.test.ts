@@ -31,7 +31,7 @@ describe('flotilla validate', () => {
     assert.deepEqual(Object.keys(report), ['file', 'valid', 'errors', 'warnings', 'groups', 'defaultGroup'])
     assert.equal(report.valid, false)
     assert.deepEqual(report.errors, [{
-      severity: 'error', code: 'E_TYPE', message: 'Unknown type for service concurrency: int64', file, line: 24, column: 3, keyPath: 'services[0].concurrency',
+      severity: 'error', code: 'E_TYPE', message: 'Unknown type for service concurrency: int64', file, line: 24, column: 17, keyPath: 'services[0].concurrency',
     }])
     assert.deepEqual(report.warnings.map((w: {code: string}) => w.code), ['W_BUILD_STRATEGIES', 'W_SERVICE_PORTS'])
     assert.deepEqual([report.groups, report.defaultGroup], [['app'], 'app'])
