@@ -134,6 +134,10 @@ export function planWorkspace(workspace: Workspace, configs: {config: FlyConfig;
   const planned = workspace.apps.map((app, i) => {
     const {config, file: configFile} = configs[i]!
     const codeDir = workspace.source === undefined ? dirname(resolve(dir, app.config)) : dirname(resolve(dir, workspace.source))
+    const groups = processGroups(config)
+    if (!groups.includes(app.group)) {
+      throw new FlotillaError('E_UNKNOWN_GROUP', `${file}: app ${app.name} has group ${JSON.stringify(app.group)}, which ${app.config} does not define; its groups: ${groups.join(', ')}`, ExitCode.input)
+    }
     const local = app.local ?? {}
     return planGroup({
       app: app.name, group: app.group, config, groupInConfig: app.group in (config.processes ?? {}) ? app.group : undefined,

@@ -47,6 +47,8 @@ async function workspace(t: {after(fn: () => unknown): void}): Promise<Fixture> 
     'fly.alpha.toml': `app = "alpha"
 primary_region = "fra"
 kill_signal = "SIGTERM"
+[processes]
+web = "node server.mjs"
 [env]
 PORT = "${alphaPort}"
 SECRET_TOKEN = "from-env"

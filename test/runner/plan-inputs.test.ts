@@ -26,7 +26,7 @@ test('a multi-group fly.toml: one plan per group with Fly settings (examples/hel
 test('a workspace: [app.local] command, cwd, count, env_file; --only and --scale', async (t) => {
   const dir = await tempDir(t)
   await writeFile(join(dir, 'fly.web.toml'), 'app = "shop"\n[processes]\nweb = "node server.js --port 8080"\n[http_service]\ninternal_port = 8080\nprocesses = ["web"]\n[[restart]]\npolicy = "on-failure"\nretries = 3\n')
-  await writeFile(join(dir, 'fly.worker.toml'), 'app = "shop-worker"\nkill_signal = "TERM"\n[experimental]\ncmd = ["python", "worker.py"]\n[[vm]]\nmemory = "1gb"\n')
+  await writeFile(join(dir, 'fly.worker.toml'), 'app = "shop-worker"\nkill_signal = "TERM"\n[processes]\nworker = "python worker.py"\n[[vm]]\nmemory = "1gb"\n')
   await writeFile(join(dir, 'flotilla.toml'), [
     '[[app]]', 'name = "shop"', 'config = "fly.web.toml"', 'group = "web"',
     '[[app]]', 'name = "shop-worker"', 'config = "fly.worker.toml"', 'group = "worker"',
@@ -51,6 +51,13 @@ test('a workspace: [app.local] command, cwd, count, env_file; --only and --scale
   await assert.rejects(loadRunPlan(dir, {scale: {shop: 2}}).then(checkPortClashes), {
     code: 'E_PORT_CLASH', message: /shop\[web\]\.0 and shop\[web\]\.1 both listen on port 8080.*--network isolated, or --scale shop\[web\]=1/,
   })
+})
+
+test('a group the app\'s config does not define is an input error naming it and the groups it has', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "shop"\n[processes]\nweb = "node web.js"\nworker = "node worker.js"\n')
+  await writeFile(join(dir, 'flotilla.toml'), '[[app]]\nname = "shop"\nconfig = "fly.toml"\ngroup = "nope"\n')
+  await assert.rejects(loadRunPlan(dir), {code: 'E_UNKNOWN_GROUP', exitCode: 2, message: /flotilla\.toml: app shop has group "nope", which fly\.toml does not define; its groups: web, worker/})
 })
 
 test('a missing command is an error naming the app', async (t) => {
