@@ -16,7 +16,8 @@ export default class Exec extends BaseCommand {
     if (command.length === 0) this.error('give the command to run: flotilla exec -- CMD [ARGS…]', {exit: 2})
     const {execInWorkspace, logTail} = await import('../src/runner/workspace-runner.js')
     const result = await execInWorkspace(process.cwd(), command, planOptions(flags))
-    if (result.status !== 0) {
+    if (result.notRun !== undefined) process.stderr.write(`flotilla: ${result.notRun}\n`)
+    else if (result.status !== 0) {
       process.stderr.write(`flotilla: ${command.join(' ')} exited with status ${result.status}; the apps' logs (${result.logFile}):\n${await logTail(result.logFile)}\n`)
     }
     process.exitCode = result.status

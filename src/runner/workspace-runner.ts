@@ -76,6 +76,8 @@ export interface ExecResult {
   logFile: string
   /** A running `up` of the directory was used (and left running). */
   reused: boolean
+  /** Why CMD could not be started (status 127: not found, 126: not executable). */
+  notRun?: string
 }
 
 /**
@@ -120,13 +122,16 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
     // A terminal's Ctrl-C reaches CMD by itself; a `kill` of exec is passed on.
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward)
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    const [code, signal, notRun] = await new Promise<[number | null, NodeJS.Signals | null, string?]>((resolve) => {
       child.once('exit', (...end) => resolve(end))
-      child.once('error', (error) => reject(new FlotillaError('E_EXEC', `cannot run ${argv[0]}: ${error.message}`, ExitCode.runtime)))
+      // As a shell says it: 127 for a command not found, 126 for one it cannot execute.
+      child.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ENOENT'
+        ? [127, null, `${argv[0]}: command not found`] : [126, null, `cannot run ${argv[0]}: ${error.message}`]))
     }).finally(() => {
       for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(name, forward)
     })
     const exit = code ?? 128 + (signal ? (await import('node:os')).constants.signals[signal] : 0)
+    if (notRun !== undefined) return {status: exit, logFile, reused: session === undefined, notRun}
     if (exit !== 0 && !session) await saveRecentLogs(socket, logFile)
     return {status: exit, logFile, reused: session === undefined}
   } finally {

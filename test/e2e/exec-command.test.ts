@@ -40,12 +40,17 @@ processes = ["app"]
 
   const failed = await cli(['exec', '--', 'node', '-e', call], '7')
   assert.equal(failed.code, 7)
-  assert.match(failed.stderr, /exited with status 7; the apps' logs .*exec\.log\):\necho\[app\]\.0 \| echo up/)
+  assert.match(failed.stderr, /exited with status 7; the apps' logs .*exec\.log\):\n(.*\n)*echo\[app\]\.0 \| echo up/)
   await noneLeft(mark)
 
   const missing = await cli(['exec', '--', 'no-such-command-here'])
-  assert.equal(missing.code, 3)
-  assert.match(missing.stderr, /cannot run no-such-command-here/)
+  assert.equal(missing.code, 127, 'a shell\'s status for a command not found')
+  assert.equal(missing.stderr, 'flotilla: no-such-command-here: command not found\n')
+  await noneLeft(mark)
+
+  const notExecutable = await cli(['exec', '--', './echo.mjs'])
+  assert.equal(notExecutable.code, 126, 'a shell\'s status for a command it cannot execute')
+  assert.match(notExecutable.stderr, /cannot run \.\/echo\.mjs: .*EACCES/)
   await noneLeft(mark)
 })
 
