@@ -2,7 +2,11 @@
 declare module 'mvdan-sh' {
   export interface Pos { Offset(): number; Line(): number; Col(): number }
   export interface Node { Pos(): Pos; End(): Pos }
-  export interface WordPart extends Node { Value?: string; Parts?: WordPart[] }
+  export interface WordPart extends Node {
+    Value?: string; Parts?: WordPart[]
+    // ParamExp: `$PORT` has only Param; `${PORT:-x}`, `${#PORT}`… set one of the others
+    Param?: {Value: string}; Exp?: unknown; Slice?: unknown; Repl?: unknown; Index?: unknown; Length?: boolean; Excl?: boolean
+  }
   export interface Word extends Node { Parts: WordPart[]; Lit(): string }
   export interface Assign extends Node { Name: {Value: string} | null; Value: Word | null; Naked: boolean }
   export interface Command extends Node {

@@ -23,8 +23,10 @@ export interface ImportedGroup {
   command: string
   /** Variables only this group sees: `[env]` of its app with --to apps, `env K=V` otherwise. */
   env?: Record<string, string>
-  /** Serves HTTP: gets `[http_service]` (internal_port 8080, PORT=8080). */
+  /** Serves HTTP: gets `[http_service]`. */
   http?: boolean
+  /** The port it listens on, the `[http_service]` internal_port (default 8080, exported as PORT). */
+  port?: number
   /** Instances (supervisord numprocs). */
   count?: number
   /** false: defined but not started (supervisord autostart=false). */

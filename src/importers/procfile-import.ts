@@ -1,4 +1,5 @@
 import {HTTP_PORT} from './command.js'
+import {commandListener, ipv4ListenerProblem, type Listener} from './listener.js'
 import {PlanBuilder, type ImportPlan} from './plan.js'
 import {parseProcfile} from './procfile.js'
 import {renderShellCommand} from './shell.js'
@@ -30,11 +31,19 @@ export function importProcfile(text: string, file: string): ImportPlan {
     const origin = {file, line: entry.line, name: entry.name}
     const name = builder.label(origin)
     if (name === undefined) continue
-    builder.add({name, origin, command: rendered.command, ...(entry.name === 'web' ? {http: true} : {})})
+    const listener = commandListener(entry.command)
+    const problem = ipv4ListenerProblem(listener)
+    if (problem) builder.warn('W_IPV4_LISTENER', `"${entry.name}" ${problem}`, at)
+    if (entry.name !== 'web') {
+      builder.add({name, origin, command: rendered.command})
+      continue
+    }
+    builder.add({name, origin, command: rendered.command, http: true, ...(typeof listener.port === 'number' ? {port: listener.port} : {})})
+    mapWebPort(builder, listener, at)
   }
   // Heroku gives every dyno $PORT; Fly sets none. 8080 is the internal_port of [http_service].
   const port = entries.find((e) => /\$\{?PORT\b/.test(e.command))
-  if (port) {
+  if (port && builder.plan.env.PORT === undefined) {
     builder.plan.env.PORT = HTTP_PORT
     builder.map('$PORT', `[env] PORT = "${HTTP_PORT}" (the [http_service] internal_port)`, {file, line: port.line})
   }
@@ -42,4 +51,16 @@ export function importProcfile(text: string, file: string): ImportPlan {
     builder.warn('W_NO_WEB', 'no "web" entry: no [http_service] is written; add one for the group that serves HTTP')
   }
   return builder.plan
+}
+
+/** Says where web's internal_port came from; a web that names none gets 8080 through $PORT. */
+function mapWebPort(builder: PlanBuilder, listener: Listener, at: {file: string; line: number}): void {
+  if (listener.port !== undefined) {
+    builder.map(listener.portFrom!, `[http_service] internal_port = ${listener.port === '$PORT' ? HTTP_PORT : listener.port}`, at)
+    return
+  }
+  // Heroku's contract: web listens on $PORT, which servers (gunicorn, puma, rails) read themselves.
+  builder.warn('W_HTTP_PORT', `"web" does not say which port it listens on (no --bind, --port, -p or $PORT in its command): [http_service] internal_port = ${HTTP_PORT} with [env] PORT = "${HTTP_PORT}" assumes it listens on $PORT, as Heroku requires; if it does not, set internal_port to its port`, at)
+  builder.map('web (no port named)', `[http_service] internal_port = ${HTTP_PORT}, [env] PORT = "${HTTP_PORT}"`, at)
+  builder.plan.env.PORT = HTTP_PORT
 }

@@ -149,7 +149,7 @@ function groupsConfig(plan: ImportPlan, base: Toml, warn: (code: string, message
   if (timeouts.size > 1) warn('W_KILL_TIMEOUT_APP_WIDE', `kill_timeout is app-wide in one fly.toml: the longest, ${timeout}s, applies to every group`)
   if (plan.releaseCommand) config.deploy = {...(base.deploy as Toml | undefined), release_command: plan.releaseCommand}
   const http = plan.groups.find((g) => g.http)
-  if (http) config.http_service = {...httpService(), ...(base.http_service as Toml | undefined), processes: [http.name]}
+  if (http) config.http_service = {...httpService(http.port), ...(base.http_service as Toml | undefined), processes: [http.name]}
   const restarts = plan.groups.filter((g) => g.restart).map((g) => ({...g.restart, processes: [g.name]}))
   if (restarts.length > 0) config.restart = [...((base.restart as Toml[] | undefined) ?? []), ...restarts]
   if (Object.keys(config.env as Toml).length === 0) delete config.env
@@ -177,8 +177,8 @@ function warnLocalPeers(plan: ImportPlan, report: ImportReport, address: (group:
     message: `each group now runs on its own Machines: processes that talked over localhost, unix sockets or files on a shared disk (nginx and php-fpm, a web server and its cache) must reach each other at their .internal names (${address(plan.groups[0]!.name)}), or stay together in one group`})
 }
 
-function httpService(): Toml {
-  return {internal_port: Number(HTTP_PORT), force_https: true, auto_stop_machines: 'stop', auto_start_machines: true, min_machines_running: 0}
+function httpService(port = Number(HTTP_PORT)): Toml {
+  return {internal_port: port, force_https: true, auto_stop_machines: 'stop', auto_start_machines: true, min_machines_running: 0}
 }
 
 function withEnv(group: ImportedGroup): string {
