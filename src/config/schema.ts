@@ -197,13 +197,41 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
       continue
     }
     if (legacyKeys.has(key)) {
-      report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores; remove it`)
+      // Old `fly launch` templates wrote `restart_limit = 0`, `script_checks = []`: no intent is lost, so no noise.
+      if (!isEmptySetting(item)) report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores; remove it`)
       continue
     }
-    const guess = closest(key, known)
-    report.warning(child(path, key), 'W_UNKNOWN_KEY', `unknown key '${key}'${path ? ` in ${path}` : ''}, flyctl ignores it${guess ? `; did you mean '${guess}'?` : ''}`)
+    report.warning(child(path, key), 'W_UNKNOWN_KEY', `unknown key '${key}'${path ? ` in ${path}` : ''}, flyctl ignores it${unknownKeyHint(key, shape, path, known)}`)
   }
   return value
+}
+
+const isEmptySetting = (value: unknown): boolean =>
+  value === 0 || value === false || value === '' || (Array.isArray(value) && !value.length) || (isTable(value) && !Object.keys(value).length)
+
+/** Settings people expect that Fly does not have, and what to do instead. */
+const missingSettings: Record<string, string> = {
+  max_machines_running: 'Fly has no maximum: the Machines that exist (fly scale count) are the most that run',
+}
+
+/**
+ * What to say after "flyctl ignores it": a setting of a subsection written one level too high
+ * (`force_https` in `[[services]]` belongs in `[[services.ports]]`), a group filter on a section
+ * that has none, a setting Fly does not have, else the likely misspelling.
+ */
+function unknownKeyHint(key: string, shape: {fields: Record<string, Shape>}, path: string, known: readonly string[]): string {
+  if (missingSettings[key]) return `; ${missingSettings[key]}`
+  const header = path.replace(/\[\d+\]/g, '')
+  for (const [name, sub] of Object.entries(shape.fields)) {
+    const inner = typeof sub === 'object' && 'list' in sub ? sub.list : sub
+    if (typeof inner === 'object' && 'fields' in inner && key in inner.fields) {
+      const section = header ? `${header}.${name}` : name
+      return `; it belongs in ${inner === sub ? `[${section}]` : `[[${section}]]`}`
+    }
+  }
+  if (key === 'processes') return '; this section cannot be limited to process groups'
+  const guess = closest(key, known)
+  return guess ? `; did you mean '${guess}'?` : ''
 }
 
 function setOrDrop(table: Table, key: string, value: unknown): void {

@@ -280,3 +280,34 @@ describe('names flyctl does not check client-side are warnings', () => {
     assert.deepEqual(codes('shop-2'), [])
   })
 })
+
+describe('unknown and legacy keys: only what loses an intent, with the likely fix', () => {
+  it('a subsection setting one level too high, a group filter where there is none, a setting Fly lacks', () => {
+    const text = [
+      '[http_service]', //                        1
+      '  internal_port = 8080', //                2
+      '  max_machines_running = 2', //            3
+      '  hard_limit = 3', //                      4
+      '  [[http_service.checks]]', //             5
+      '    processes = ["web"]', //               6
+      '[[services]]', //                          7
+      '  internal_port = 80', //                  8
+      '  force_https = true', //                  9
+      '  [[services.ports]]', //                  10
+      '    port = 80', //                         11
+    ].join('\n')
+    assert.deepEqual(loadFlyConfig(text, 'fly.toml').diagnostics.map((d) => `${d.line} ${d.message.replace(/^.*flyctl ignores it; /, '')}`), [
+      '3 Fly has no maximum: the Machines that exist (fly scale count) are the most that run',
+      '4 it belongs in [http_service.concurrency]',
+      '6 this section cannot be limited to process groups',
+      '9 it belongs in [[services.ports]]',
+    ])
+  })
+
+  it("Nomad-era keys at old fly launch's empty defaults are not reported; a real value is", () => {
+    const text = '[experimental]\n  allowed_public_ports = []\n[[services]]\n  script_checks = []\n  [[services.ports]]\n    port = 80\n  [[services.tcp_checks]]\n    restart_limit = 0\n  [[services.http_checks]]\n    restart_limit = 3\n'
+    assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
+      '10:5 W_LEGACY_KEY services[0].http_checks[0].restart_limit',
+    ])
+  })
+})
