@@ -1,3 +1,4 @@
+import {basename} from 'node:path'
 import type {SplitPlan, SplitWarning} from './types.js'
 
 /** The `--json` document of `flotilla split` (architecture.md contract). */
@@ -36,8 +37,18 @@ export function renderSplitReport(
   lines.push('')
   if (release) lines.push(`${release.name} deploys first so its release_command runs before the other apps start.`)
   if (kept) lines.push(`Deploying ${kept.name} with its new config removes the Machines of the groups that moved out of it; deploy the new apps right after, or their work pauses in between.`)
-  lines.push(`${opts.source} still describes the old app with every group: deploying it again would put the moved groups back into ${original}. Keep it out of CI, or delete it once the new apps run.`)
+  lines.push(sourceAdvice(opts.source, original))
   return lines.join('\n')
+}
+
+/**
+ * The source stays: `split SOURCE --check` (the generated CI's check job) compares the split files
+ * with it. What must not happen is a deploy of it, and a bare `fly deploy` reads ./fly.toml.
+ */
+function sourceAdvice(source: string, original: string): string {
+  const bare = basename(source) === 'fly.toml' ? `; a bare \`fly deploy\` reads ${source}, so always pass -c` : ''
+  return `Keep ${source} as the source of the split (\`flotilla split --check\`, which the generated CI runs, checks the new files against it): do not delete or rename it. `
+    + `Never deploy it: it still describes app ${original} with every group, and deploying it would put the moved groups back into ${original}${bare}.`
 }
 
 /** `warning: fly.toml: env.REDIS_URL: message [CODE]`, one line each (paths are keys in the source). */
