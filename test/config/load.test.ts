@@ -282,7 +282,7 @@ describe('names flyctl does not check client-side are warnings', () => {
 })
 
 describe('unknown and legacy keys: only what loses an intent, with the likely fix', () => {
-  it('a subsection setting one level too high, a group filter where there is none, a setting Fly lacks', () => {
+  it('a subsection setting one level too high, a group filter where there is none, settings Fly lacks (cron)', () => {
     const text = [
       '[http_service]', //                        1
       '  internal_port = 8080', //                2
@@ -295,12 +295,15 @@ describe('unknown and legacy keys: only what loses an intent, with the likely fi
       '  force_https = true', //                  9
       '  [[services.ports]]', //                  10
       '    port = 80', //                         11
+      '[[cron]]', //                              12
+      '  schedule = "@daily"', //                 13
     ].join('\n')
     assert.deepEqual(loadFlyConfig(text, 'fly.toml').diagnostics.map((d) => `${d.line} ${d.message.replace(/^.*flyctl ignores it; /, '')}`), [
       '3 Fly has no maximum: the Machines that exist (fly scale count) are the most that run',
       '4 it belongs in [http_service.concurrency]',
       '6 this section cannot be limited to process groups',
       '9 it belongs in [[services.ports]]',
+      '12 fly.toml has no scheduled jobs: use `fly machine run --schedule hourly|daily|weekly|monthly`, or a process group running a scheduler such as supercronic',
     ])
   })
 
