@@ -194,7 +194,7 @@ function names(config: FlyConfig, warning: (p: string, c: string, m: string) => 
       : /^-|-$/.test(app) ? 'must not start or end with a dash'
       : app.length > 63 ? `is ${app.length} characters long, more than 63`
       : undefined
-    if (problem) warning('app', 'W_APP_NAME', `app name '${app}' ${problem}; flyctl accepts the file but the Fly API will refuse the name (it is also the DNS label of ${app}.fly.dev and ${app}.internal)`)
+    if (problem) warning('app', 'W_APP_NAME', `app name '${app}' ${problem}; flyctl accepts the file but the Fly API will refuse the name (it must work as the hostname label of <app>.fly.dev and <app>.internal)`)
   }
   for (const group of Object.keys(config.processes ?? {})) {
     if (/^[A-Za-z0-9_-]{1,63}$/.test(group) && !/^-|-$/.test(group)) continue
