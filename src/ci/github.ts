@@ -1,4 +1,4 @@
-import {isMap, isSeq, type Document, type YAMLMap, type YAMLSeq} from 'yaml'
+import {isMap, isScalar, isSeq, type Document, type YAMLMap, type YAMLSeq} from 'yaml'
 import type {CiApp, CiPlan} from './plan.js'
 import {loadTemplate, render, spaceEntries} from './template.js'
 
@@ -58,6 +58,7 @@ export async function renderGithub(plan: CiPlan, templates: string): Promise<str
   } else jobs.delete('release')
   if (plan.apps.length > 0) {
     doc.setIn(['jobs', 'deploy', 'needs'], doc.createNode(plan.release ? [...gates, 'release'] : gates, {flow: true}))
+    if (!plan.release) withoutRelease(doc.getIn(['jobs', 'deploy'], true) as YAMLMap)
     deploySteps('deploy', `flyctl deploy --remote-only -c \${{ matrix.config }}${image}`, plan.tokenPerApp ? '${{ secrets[matrix.token] }}' : '${{ secrets.FLY_API_TOKEN }}')
   } else jobs.delete('deploy')
   stripFillComments(doc)
@@ -108,6 +109,13 @@ function blockLiteral(doc: Document, text: string): unknown {
   const node = doc.createNode(text)
   node.type = 'BLOCK_LITERAL'
   return node
+}
+
+/** The deploy job's comments speak of the release job; without one, they would mislead. */
+function withoutRelease(deploy: YAMLMap): void {
+  deploy.commentBefore = ' The apps, in parallel, each in its own concurrency group.'
+  const condition = deploy.items.find((pair) => isScalar(pair.key) && pair.key.value === 'if')
+  if (condition && isScalar(condition.key)) condition.key.commentBefore = null
 }
 
 /** The template's "filled in" notes are for its readers, not for the generated file. */

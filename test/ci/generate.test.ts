@@ -186,6 +186,19 @@ test('the release app is the one flotilla.toml marks `release = true`, else the 
   assert.ok(two.warnings.includes('shop-api, shop-worker all have release = true: shop-api deploys first, the others with the rest'), two.warnings.join('\n'))
 })
 
+test('without a release app, the deploy job is "the apps", with no word of a release job', async (t) => {
+  const dir = await repository(t)
+  await writeFile(join(dir, 'fly.web.toml'), 'app = "shop"\n[processes]\nweb = "npm start"\n')
+  const {content} = await generateCi(options(dir, 'github'), 'x')
+  assert.equal((parse(content) as Workflow).jobs.release, undefined)
+  assert.match(content, /\n {4}# The apps, in parallel, each in its own concurrency group\.\n {4}needs:/)
+  assert.doesNotMatch(content, /other apps|release was skipped/)
+  assert.equal(await yamllint(content), '')
+  const withRelease = (await generateCi(options(await repository(t), 'github'), 'x')).content
+  assert.match(withRelease, /# The other apps, in parallel/)
+  assert.match(withRelease, /# runs when release was skipped/)
+})
+
 test('--token-per-app: each deploy reads its own app-scoped secret', async (t) => {
   const dir = await repository(t)
   const github = parse((await generateCi(options(dir, 'github', {tokenPerApp: true}), 'x')).content) as Workflow
