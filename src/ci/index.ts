@@ -55,10 +55,23 @@ export async function writeCi(options: CiOptions & {force: boolean}, invocation:
         ? all.map((a) => plan.provider === 'github'
           ? `gh secret set ${a.token} --body "$(fly tokens create deploy -a ${a.name})"`
           : `fly tokens create deploy -a ${a.name}   # into the masked, protected CI/CD variable ${a.token}`)
-        : [plan.provider === 'github'
-          ? 'gh secret set FLY_API_TOKEN --body "$(fly tokens create org)"   # or --token-per-app: one deploy token per app'
-          : 'fly tokens create org   # into the masked, protected CI/CD variable FLY_API_TOKEN (or --token-per-app)']),
+        : sharedTokenSteps(plan, all.map((a) => a.name))),
     ],
   }
+}
+
+/**
+ * One FLY_API_TOKEN: a deploy token (`fly tokens create deploy`) reaches one app, so for several
+ * apps it has to be an org token, which can deploy and delete every app of the organisation.
+ */
+function sharedTokenSteps(plan: CiPlan, apps: string[]): string[] {
+  const set = (create: string, note: string): string => plan.provider === 'github'
+    ? `gh secret set FLY_API_TOKEN --body "$(${create})"   # ${note}`
+    : `${create}   # into the masked, protected CI/CD variable FLY_API_TOKEN; ${note}`
+  if (apps.length === 1) return [set(`fly tokens create deploy -a ${apps[0]}`, 'a deploy token: it reaches this app only')]
+  return [
+    `${plan.regenerate.replace(/ --force$/, '')} --token-per-app --force   # safer: one deploy token per app (fly tokens create deploy -a APP), a leak reaches one app`,
+    set('fly tokens create org', `or keep one token for the ${apps.length} apps: it must be org-wide (a deploy token reaches one app), and can deploy and delete every app of the org`),
+  ]
 }
 export {renderCiReport} from './report.js'

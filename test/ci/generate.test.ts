@@ -199,6 +199,23 @@ test('without a release app, the deploy job is "the apps", with no word of a rel
   assert.match(withRelease, /# runs when release was skipped/)
 })
 
+test('the suggested token is the narrowest that works: per-app deploy tokens for several apps, the org token only as the alternative', async (t) => {
+  const dir = await repository(t)
+  const steps = (await writeCi({...options(dir, 'github'), force: true}, 'npx flotilla ci generate --provider github --force')).steps
+  const tokens = steps.filter((s) => s.includes('token'))
+  assert.match(tokens[0]!, /^npx flotilla ci generate --provider github --token-per-app --force {3}# safer: one deploy token per app \(fly tokens create deploy -a APP\)/)
+  assert.match(tokens[1]!, /^gh secret set FLY_API_TOKEN --body "\$\(fly tokens create org\)" {3}# or keep one token for the 4 apps: it must be org-wide \(a deploy token reaches one app\)/)
+  const perApp = (await writeCi({...options(dir, 'gitlab', {tokenPerApp: true}), force: true}, 'x')).steps
+  assert.ok(perApp.includes('fly tokens create deploy -a shop-api   # into the masked, protected CI/CD variable FLY_API_TOKEN_SHOP_API'))
+  assert.equal(perApp.some((s) => s.includes('tokens create org')), false)
+
+  const one = await repository(t)
+  await writeFile(join(one, 'flotilla.toml'), '[[app]]\nname = "shop"\nconfig = "fly.web.toml"\ngroup = "web"\n')
+  const single = (await writeCi({...options(one, 'gitlab'), force: false}, 'x')).steps
+  assert.ok(single.includes('fly tokens create deploy -a shop   # into the masked, protected CI/CD variable FLY_API_TOKEN; a deploy token: it reaches this app only'), single.join('\n'))
+  assert.equal(single.some((s) => s.includes('tokens create org')), false)
+})
+
 test('--token-per-app: each deploy reads its own app-scoped secret', async (t) => {
   const dir = await repository(t)
   const github = parse((await generateCi(options(dir, 'github', {tokenPerApp: true}), 'x')).content) as Workflow
