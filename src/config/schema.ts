@@ -198,7 +198,8 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
     }
     if (legacyKeys.has(key)) {
       // Old `fly launch` templates wrote `restart_limit = 0`, `script_checks = []`: no intent is lost, so no noise.
-      if (!isEmptySetting(item)) report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores; remove it`)
+      const why = key === 'restart_limit' ? ': on Machines a failing check takes the Machine out of routing but never restarts it' : ''
+      if (!isEmptySetting(item)) report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores${why}; remove it`)
       continue
     }
     report.warning(child(path, key), 'W_UNKNOWN_KEY', `unknown key '${key}'${path ? ` in ${path}` : ''}, flyctl ignores it${unknownKeyHint(key, shape, path, known)}`)

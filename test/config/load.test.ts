@@ -312,5 +312,6 @@ describe('unknown and legacy keys: only what loses an intent, with the likely fi
     assert.deepEqual(render(loadFlyConfig(text, 'fly.toml').diagnostics).map((l) => l.split(':').slice(0, 2).join(':')), [
       '10:5 W_LEGACY_KEY services[0].http_checks[0].restart_limit',
     ])
+    assert.match(loadFlyConfig(text, 'fly.toml').diagnostics[0]!.message, /ignores: on Machines a failing check .* never restarts it; remove it$/)
   })
 })
