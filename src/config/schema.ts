@@ -197,9 +197,8 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
       continue
     }
     if (legacyKeys.has(key)) {
-      // Old `fly launch` templates wrote `restart_limit = 0`, `script_checks = []`: no intent is lost, so no noise.
-      const why = key === 'restart_limit' ? ': on Machines a failing check takes the Machine out of routing but never restarts it' : ''
-      if (!isEmptySetting(item)) report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores${why}; remove it`)
+      const why = key === 'restart_limit' && !isEmptySetting(item) ? ': on Machines a failing check takes the Machine out of routing but never restarts it' : ''
+      report.warning(child(path, key), 'W_LEGACY_KEY', `'${key}' is a Nomad-era (Apps v1) setting that flyctl ignores${why}; remove it`)
       continue
     }
     report.warning(child(path, key), 'W_UNKNOWN_KEY', `unknown key '${key}'${path ? ` in ${path}` : ''}, flyctl ignores it${unknownKeyHint(key, shape, path, known)}`)
@@ -207,6 +206,7 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
   return value
 }
 
+/** The values old `fly launch` templates wrote (`restart_limit = 0`, `script_checks = []`): no intent behind them. */
 const isEmptySetting = (value: unknown): boolean =>
   value === 0 || value === false || value === '' || (Array.isArray(value) && !value.length) || (isTable(value) && !Object.keys(value).length)
 
