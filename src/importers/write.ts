@@ -4,7 +4,7 @@ import {stringify} from 'smol-toml'
 import {loadFlyConfig, parseToml, serialiseFlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
 import {writeFilesAtomic} from '../files/index.js'
-import {planSplit, type SplitPlan} from '../split/index.js'
+import {planSplit, type SplitPlan, type SplitWarning} from '../split/index.js'
 import {serialiseWorkspace} from '../workspace/index.js'
 import {groupLabel, HTTP_PORT, quoteArgv} from './command.js'
 import {type ImportDiagnostic, throwFirstError} from './diagnostics.js'
@@ -70,7 +70,11 @@ export async function writeImport(plan: ImportPlan, options: ImportOptions): Pro
     if (plan.groups.length < 2) throw new FlotillaError('E_NOTHING_TO_SPLIT', `${plan.file} defines one process: there is one app to make, use --to groups`)
     const dir = dirname(configPath)
     const split = splitApps(plan, {...existing?.toml, app}, configPath)
-    for (const w of split.warnings) warn(w.code, w.message)
+    // An IPv4 listener the importer already located at its source line is not said twice.
+    const located = new Set(plan.diagnostics.filter((d) => d.code === 'W_IPV4_LISTENER').map((d) => d.line))
+    const alreadySaid = (w: SplitWarning): boolean => w.code === 'W_IPV4_LISTENER'
+      && plan.groups.some((g) => w.path === `processes.${g.name}` && located.has(g.origin.line))
+    for (const w of split.warnings) if (!alreadySaid(w)) warn(w.code, w.message)
     files.push(...split.apps.map((a) => ({path: join(dir, a.config), content: serialiseFlyConfig(a.fly, header)})))
     // `release = true` on the app split gave the release command, as split's own flotilla.toml has it.
     const workspace = serialiseWorkspace({apps: split.apps.map(({name, config, group, release}) => {

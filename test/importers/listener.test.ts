@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {test} from 'node:test'
 import {commandListener, ipv4ListenerProblem} from '../../src/importers/listener.js'
-import {importProcfile} from '../../src/importers/index.js'
-import {fixture} from '../helpers/repo.js'
+import {importProcfile, writeImport} from '../../src/importers/index.js'
+import {fixture, tempDir} from '../helpers/repo.js'
 
 test('the port and host a web command listens on, from the words sh passes it', () => {
   const cases: [string, number | '$PORT' | undefined, string | undefined][] = [
@@ -44,4 +45,15 @@ test('import procfile: [http_service] internal_port is the port web binds, and s
   assert.equal(unknown.groups[0]!.port, undefined)
   assert.equal(unknown.env.PORT, '8080')
   assert.ok(unknown.diagnostics.some((d) => d.code === 'W_HTTP_PORT'))
+})
+
+test('import procfile --to apps: an IPv4 listener is warned about once, at its Procfile line', async (t) => {
+  const dir = await tempDir(t)
+  const procfile = join(dir, 'Procfile')
+  await writeFile(procfile, 'web: daphne app.asgi:application --port $PORT --bind 0.0.0.0\nworker: celery -A app worker\n')
+  const plan = importProcfile(await readFile(procfile, 'utf8'), procfile)
+  const report = await writeImport(plan, {to: 'apps', config: join(dir, 'fly.toml'), app: 'game', force: false, invocation: 'x'})
+  const listeners = report.warnings.filter((w) => w.code === 'W_IPV4_LISTENER')
+  assert.equal(listeners.length, 1, JSON.stringify(listeners))
+  assert.equal(listeners[0]!.line, 1)
 })
