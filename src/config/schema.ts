@@ -210,8 +210,8 @@ export function conform(value: unknown, shape: Shape, path: string, report: Shap
 const isEmptySetting = (value: unknown): boolean =>
   value === 0 || value === false || value === '' || (Array.isArray(value) && !value.length) || (isTable(value) && !Object.keys(value).length)
 
-/** Settings people expect that Fly does not have, and what to do instead. */
 const scheduled = 'fly.toml has no scheduled jobs: use `fly machine run --schedule hourly|daily|weekly|monthly`, or a process group running a scheduler such as supercronic'
+/** Settings people expect that Fly does not have, and what to do instead. */
 const missingSettings: Record<string, string> = {
   max_machines_running: 'Fly has no maximum: the Machines that exist (fly scale count) are the most that run',
   cron: scheduled,
