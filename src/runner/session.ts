@@ -37,7 +37,8 @@ export interface SessionOptions {
   color?: boolean
   /**
    * Stop on SIGINT, SIGTERM and SIGHUP (from the moment start() is called): the first stops
-   * gracefully, the next kills at once. Off for in-process use (tests, exec).
+   * gracefully, the next kills at once; also stop gracefully when `logs` fails (its reader closed
+   * it). Off for in-process use (tests, exec).
    */
   signals?: boolean
 }
@@ -110,7 +111,12 @@ export class Session extends EventEmitter {
     this.#supervisor = new Supervisor({logs: this.#mux})
     // Every app being waited for (up's startup list, exec) listens here: dozens is normal.
     this.setMaxListeners(0)
-    if (options.signals) for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal)
+    if (options.signals) {
+      for (const signal of STOP_SIGNALS) process.on(signal, this.#onSignal)
+      // The reader went away (`up | head`, EPIPE): nobody sees the logs, so stop as on Ctrl-C.
+      // Staying attached also keeps the writes that still fail from crashing the process.
+      options.logs.on('error', () => void this.stop())
+    }
   }
 
   #signalCount = 0

@@ -323,3 +323,17 @@ test('a Procfile web on the isolated network is reachable on localhost:$PORT, as
   assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
   await noneLeft(mark)
 })
+
+test('up | head -2: the closed output stops the apps gracefully (their kill_signal, not the watchdog), and up exits 0', async (t) => {
+  const mark = newMark(t)
+  const app = `process.on('SIGINT', () => { require('fs').writeFileSync('stopped-gracefully', ''); process.exit(0) }); setInterval(() => console.log('tick'), 100)`
+  const dir = await workspaceDir(t, {Procfile: `ticker: exec node -e "${app}"\n`}, 'flotilla-up-')
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up', '--network', 'loopback'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
+  const exited = once(child, 'exit')
+  let seen = ''
+  // What `head -2` does: read two lines, then close the pipe.
+  for await (const chunk of child.stdout.setEncoding('utf8')) if ((seen += chunk).split('\n').length > 2) break
+  assert.deepEqual(await exited, [0, null])
+  await stat(join(dir, 'stopped-gracefully'))
+  await noneLeft(mark)
+})
