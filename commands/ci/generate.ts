@@ -27,6 +27,7 @@ export default class CiGenerate extends BaseCommand {
     const report = await writeCi({provider: flags.provider, dir: process.cwd(), branch: flags.branch, force: flags.force,
       flyctlVersion: flags['flyctl-version'] ?? FLYCTL_VERSION, tokenPerApp: flags['token-per-app'], ...(flags.out ? {out: flags.out} : {}), ...(flags.test ? {test: flags.test} : {})},
     ['npx flotilla ci generate --provider', flags.provider, ...extra, '--force'].join(' '))
+    for (const warning of report.warnings) this.warn(warning)
     this.log(renderCiReport(report))
     return report
   }
