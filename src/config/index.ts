@@ -14,3 +14,4 @@ export {formatDiagnostic} from './diagnostic.js'
 export {locateKeyPath, join as joinKeyPath, type Position} from './locate.js'
 // "did you mean" for unknown keys, shared with flotilla.toml's parser.
 export {closest} from './schema.js'
+export {APP_NAME_MAX, appNameProblem, groupNameProblem} from './names.js'

@@ -9,6 +9,7 @@ import {formatDuration, parseDuration} from './duration.js'
 import {flattenView, vmForGroup} from './flatten.js'
 import {join} from './locate.js'
 import {machineChecks, vmToGuest} from './machine.js'
+import {appNameProblem, groupNameProblem} from './names.js'
 import {defaultGroup, processGroups} from './process-groups.js'
 import {shellSplit} from './shell-split.js'
 import {GB, parseSize} from './size.js'
@@ -190,16 +191,12 @@ const platformEnv = new Set([
 function names(config: FlyConfig, warning: (p: string, c: string, m: string) => void): void {
   const app = config.app
   if (app !== undefined && app !== '') {
-    const problem = !/^[a-z0-9-]+$/.test(app) ? 'must consist of only lowercase letters, digits and dashes'
-      : /^-|-$/.test(app) ? 'must not start or end with a dash'
-      : app.length > 63 ? `is ${app.length} characters long, more than 63`
-      : undefined
-    if (problem) warning('app', 'W_APP_NAME', `app name '${app}' ${problem}; flyctl accepts the file but the Fly API will refuse the name (it must work as the hostname label of <app>.fly.dev and <app>.internal)`)
+    const problem = appNameProblem(app)
+    if (problem) warning('app', 'W_APP_NAME', `${problem}; flyctl accepts the file but the Fly API will refuse the name (it must work as the hostname label of <app>.fly.dev and <app>.internal)`)
   }
   for (const group of Object.keys(config.processes ?? {})) {
-    if (/^[A-Za-z0-9_-]{1,63}$/.test(group) && !/^-|-$/.test(group)) continue
-    warning(join('processes', group), 'W_GROUP_NAME',
-      `process group '${group}' is not a DNS label (1-63 letters, digits, '-' or '_', no dash at either end), so '${group}.process.<app>.internal' cannot exist; flyctl accepts it, flotilla split refuses it`)
+    const problem = groupNameProblem(group)
+    if (problem) warning(join('processes', group), 'W_GROUP_NAME', `${problem}; flyctl accepts it, flotilla split refuses it`)
   }
   for (const name of Object.keys(config.env ?? {})) {
     if (!name.startsWith('FLY_')) continue

@@ -1,6 +1,5 @@
-import {joinKeyPath, type FlyConfig} from '../config/index.js'
+import {groupNameProblem, joinKeyPath, type FlyConfig} from '../config/index.js'
 import {FlotillaError, LocatedError} from '../errors.js'
-import {groupNameProblem} from './naming.js'
 import type {SplitOptions} from './types.js'
 
 type Filtered = {processes?: string[]}

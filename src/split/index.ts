@@ -1,5 +1,5 @@
 export {planSplit} from './plan.js'
 export {splitConfig, type SplitOutcome, type SplitRequest} from './split-config.js'
 export {renderSplitReport, renderWarnings, type SplitReport} from './report.js'
-export {sanitiseAppName, groupNameProblem} from './naming.js'
+export {sanitiseAppName} from './naming.js'
 export {SPLIT_ALLOWANCES, type SplitAllowance, type SplitOptions, type SplitPlan, type PlannedApp, type SplitWarning} from './types.js'

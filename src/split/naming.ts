@@ -1,5 +1,5 @@
 import {FlotillaError, LocatedError} from '../errors.js'
-import {APP_NAME_MAX, appNameProblem} from '../workspace/index.js'
+import {APP_NAME_MAX, appNameProblem} from '../config/index.js'
 
 /**
  * `fly launch`'s sanitising (fly-platform.md 1.11): lowercase, `[a-z0-9-]`, runs of anything else
@@ -13,17 +13,6 @@ export function sanitiseAppName(raw: string): string {
 /** The name a group that does not keep the original app gets unless chosen: `<app>-<group>`. */
 export function derivedAppName(app: string, group: string): string {
   return sanitiseAppName(`${app}-${group}`)
-}
-
-/**
- * Process group names become a DNS label (`<group>.process.<app>.internal`) and part of an app
- * name. Underscores are legal in DNS (Fly's own docs use `bar_web`), so they are accepted.
- */
-export function groupNameProblem(group: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(group) || group.startsWith('-') || group.endsWith('-')) {
-    return `process group "${group}" is not a DNS label (1-63 letters, digits, "-" or "_", no dash at either end), so "${group}.process.<app>.internal" cannot resolve`
-  }
-  return undefined
 }
 
 /**

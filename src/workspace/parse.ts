@@ -1,7 +1,7 @@
 import {dirname, resolve} from 'node:path'
 import {closest, locateKeyPath, parseToml} from '../config/index.js'
 import {LocatedError} from '../errors.js'
-import {appNameProblem} from './app-name.js'
+import {appNameProblem} from '../config/index.js'
 import type {Workspace, WorkspaceApp, WorkspaceLocal} from './types.js'
 
 const ROOT_KEYS = ['source', 'app'] as const

@@ -266,8 +266,8 @@ describe('names flyctl does not check client-side are warnings', () => {
       '8:3 W_RESERVED_ENV env.FLY_CUSTOM',
       '10:1 W_SERVICE_PORTS services[0]',
     ])
-    assert.match(diagnostics[0]!.message, /'Bad_Name' must consist of only lowercase letters, digits and dashes; .*Fly API will refuse/)
-    assert.match(diagnostics[1]!.message, /'bad group\.process\.<app>\.internal' cannot exist; flyctl accepts it, flotilla split refuses it$/)
+    assert.match(diagnostics[0]!.message, /"Bad_Name" must consist of only lowercase letters, numbers, and dashes; .*Fly API will refuse/)
+    assert.match(diagnostics[1]!.message, /"bad group\.process\.<app>\.internal" cannot resolve; flyctl accepts it, flotilla split refuses it$/)
     assert.match(diagnostics[3]!.message, /platform's value instead/)
     assert.match(diagnostics[4]!.message, /may set it/)
   })

@@ -9,7 +9,8 @@ import {test} from 'node:test'
 import {loadFlyConfig, toMachineConfig, type FlyConfig, type MachineConfig} from '../../src/config/index.js'
 import {LocatedError} from '../../src/errors.js'
 import {planSplit, type SplitPlan} from '../../src/split/index.js'
-import {appNameProblem, parseWorkspace} from '../../src/workspace/index.js'
+import {appNameProblem} from '../../src/config/index.js'
+import {parseWorkspace} from '../../src/workspace/index.js'
 import {fixture} from '../helpers/repo.js'
 
 const names = readdirSync(fixture('fly')).filter((name) => name.endsWith('.toml')).sort()
