@@ -346,7 +346,10 @@ export class Session extends EventEmitter {
 
   async restart(name: string): Promise<InstanceView[]> {
     const keys = this.keysFor(name)
-    await Promise.all(keys.map((key) => this.#supervisor.restart(key)))
+    await Promise.all(keys.map(async (key) => {
+      await this.#supervisor.restart(key)
+      this.#mux.system(`${key} restarted by request`)
+    }))
     return this.status().instances.filter((i) => keys.includes(`${i.app}[${i.group}].${i.index}`))
   }
 

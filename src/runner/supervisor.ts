@@ -48,7 +48,7 @@ export interface InstanceStatus {
   state: InstanceState
   health: Health
   checks: Record<string, CheckResult>
-  /** Starts after the first one, automatic or requested. */
+  /** Automatic restarts after a crash (a requested restart() is not one). */
   restarts: number
   /** When the current run started (ms since the epoch). */
   startedAt: number | null
@@ -165,12 +165,11 @@ export class Supervisor extends EventEmitter {
     return this.#status(inst)
   }
 
-  /** Stops (if needed) and starts one instance again, with a fresh restart streak. */
+  /** Stops (if needed) and starts one instance again, with a fresh restart streak; not counted in `restarts`. */
   async restart(key: string): Promise<InstanceStatus> {
     const inst = this.#get(key)
     await this.stop(key)
     inst.tracker.reset()
-    inst.restarts++
     this.#launch(inst)
     return this.#status(inst)
   }

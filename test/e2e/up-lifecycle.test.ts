@@ -56,6 +56,7 @@ GREETING = "from-env"
 PEER_URL = "http://beta.internal:${betaPort}/env"
 [http_service]
 internal_port = ${alphaPort}
+processes = ["web"]
   [[http_service.checks]]
   path = "/health"
   interval = "2s"
@@ -155,7 +156,8 @@ test('up --detach: Fly env in a real child, .internal calls, ps --json, registry
   assert.equal(restart.code, 0, restart.stderr)
   const after = JSON.parse((await cli(['ps', '--json'])).stdout)
   assert.notEqual(after.instances[0].pid, alpha.pid)
-  assert.equal(after.instances[0].restarts, 1)
+  assert.equal(after.instances[0].restarts, 0, 'a requested restart is not counted as a crash restart')
+  assert.match(await readFile(join(dir, '.flotilla', 'up.log'), 'utf8'), /^flotilla\s+\| alpha\[web\]\.0 restarted by request$/m)
   assert.equal(after.instances[0].id, alpha.id, 'a restarted Machine keeps its id')
 
   const logs = await cli(['logs', 'beta'])
