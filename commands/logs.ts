@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/ui/base-command.js'
-import type {LogLine} from '../src/runner/index.js'
+import type {LogLine, SessionStatus} from '../src/runner/index.js'
 
 export default class Logs extends BaseCommand {
   static override summary = 'Show the logs of the running flotilla up (one app, or all).'
@@ -15,9 +15,16 @@ export default class Logs extends BaseCommand {
 
   async run(): Promise<undefined> {
     const {args, flags} = await this.parse(Logs)
-    const [{controlRequest, controlSocketPath}, {LogMux}] = await Promise.all([import('../src/runner/control-socket.js'), import('../src/runner/log-mux.js')])
+    const [{controlRequest, controlSocketPath, namesGroup}, {LogMux}] = await Promise.all([import('../src/runner/control-socket.js'), import('../src/runner/log-mux.js')])
     const mux = new LogMux(process.stdout, {format: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps})
     const seen = new Set<string>()
+    // Every selected instance known before the first line: the backlog gets the live lines' column width.
+    const {instances} = (await controlRequest(controlSocketPath(process.cwd()), {op: 'status'})) as SessionStatus
+    for (const {app, group, index} of instances.filter((i) => args.app === undefined || namesGroup(args.app, i.app, i.group))) {
+      const key = `${app}[${group}].${index}`
+      seen.add(key)
+      mux.add({key, app, group, index})
+    }
     await controlRequest(controlSocketPath(process.cwd()), {op: 'logs', follow: flags.follow, tail: flags.lines,
       ...(args.app === undefined ? {} : {app: args.app})}, (message) => {
       const line = message as LogLine

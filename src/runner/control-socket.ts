@@ -23,6 +23,9 @@ export type ControlRequest =
   /** Answers once every instance started (or, with healthy, passes its checks); E_WAIT_TIMEOUT after timeoutMs. */
   | {op: 'wait'; healthy: boolean; timeoutMs?: number}
 
+/** Whether `name` (as `logs`, `restart` take it: an app name, a process group or `app[group]`) selects the group's instances. */
+export const namesGroup = (name: string, app: string, group: string): boolean => name === app || name === group || name === `${app}[${group}]`
+
 export type ControlMessage = {ok: true; result?: unknown} | {ok: false; error: {code: string; message: string; exitCode?: number}} | {line: unknown}
 
 /**

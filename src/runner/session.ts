@@ -12,7 +12,7 @@ import {ExitCode, FlotillaError} from '../errors.js'
 import {Registry, registerEnv, startDnsServer, type DnsServer} from '../network/index.js'
 import {ensurePortFree} from '../network/loopback.js'
 import {createNetworkMode, type InstanceNetwork, type NetworkKind, type NetworkMode} from '../network/network-mode.js'
-import {controlSocketPath, startControlServer, STATE_DIR, type ControlHandler, type ControlServer} from './control-socket.js'
+import {controlSocketPath, namesGroup, startControlServer, STATE_DIR, type ControlHandler, type ControlServer} from './control-socket.js'
 import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
 import {HostPorts} from './host-ports.js'
 import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
@@ -259,7 +259,7 @@ export class Session extends EventEmitter {
   /** Keys of the instances an app name (label, app or group) selects. */
   keysFor(name: string): string[] {
     const keys = [...this.#members.values()]
-      .filter(({app}) => name === app.label || name === app.app || name === app.group)
+      .filter(({app}) => namesGroup(name, app.app, app.group))
       .map((m) => m.key)
     if (keys.length === 0) throw new FlotillaError('E_UNKNOWN_APP', `no app named ${JSON.stringify(name)} is running (apps: ${this.plan.apps.map((a) => a.label).join(', ')})`, ExitCode.input)
     return keys

@@ -339,3 +339,16 @@ test('up | head -2: the closed output stops the apps gracefully (their kill_sign
   await stat(join(dir, 'stopped-gracefully'))
   await noneLeft(mark)
 })
+
+test('logs: the backlog is padded to the same column as the live lines, wide instances that wrote later included', async (t) => {
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {Procfile: 'a: echo first; exec sleep 600\nlonger-name: sleep 0.3; echo second; exec sleep 600\n'}, 'flotilla-up-')
+  const cli = (args: string[]) => runCli(args, {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal((await cli(['up', '--detach', '--network', 'loopback'])).code, 0)
+  const logs = await cli(['logs'])
+  assert.equal(logs.code, 0, logs.stderr)
+  // "a" is 10 characters narrower than "longer-name": its line gets them as padding.
+  assert.match(logs.stdout, /\[a\]\.0 {11}\| first\n.*\[longer-name\]\.0 \| second\n/)
+  assert.equal((await cli(['down'])).code, 0)
+  await noneLeft(mark)
+})
