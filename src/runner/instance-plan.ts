@@ -153,10 +153,13 @@ export function planFlyConfig(file: string, {config, file: configFile}: {config:
   const dir = dirname(file)
   const app = config.app ?? basename(dir)
   const warnings: PlanWarning[] = []
-  const apps = processGroups(config).map((group) => planGroup({
+  const groups = processGroups(config)
+  const apps = groups.map((group) => planGroup({
     app, group, config, groupInConfig: group in (config.processes ?? {}) ? group : undefined, source: configFile,
     localCommand: undefined, cwd: dir, count: 1, envFile: undefined, warnings,
-    commandHint: `add it under [processes] in ${configFile}, or split the app and set [app.local] command`,
+    // split refuses a single-group config, so only a multi-group one can get [app.local] command.
+    commandHint: groups.length > 1 ? `add it under [processes] in ${configFile}, or split the app and set [app.local] command`
+      : `set [experimental] cmd = ["…"] in ${configFile}, or give the group a command under [processes] (${group} = "…")`,
   }))
   return {kind: 'fly', file, dir, apps, warnings}
 }

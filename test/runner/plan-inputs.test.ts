@@ -60,6 +60,16 @@ test('a group the app\'s config does not define is an input error naming it and 
   await assert.rejects(loadRunPlan(dir), {code: 'E_UNKNOWN_GROUP', exitCode: 2, message: /flotilla\.toml: app shop has group "nope", which fly\.toml does not define; its groups: web, worker/})
 })
 
+test('an image-only single-group fly.toml is told to set [experimental] cmd or [processes], not to split (split refuses it)', async (t) => {
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'fly.toml'), 'app = "imageonly"\n[build]\nimage = "nginx:1"\n')
+  await assert.rejects(loadRunPlan(dir), (error: Error) => {
+    assert.match(error.message, /app imageonly \(group app\) has no command to run locally: set \[experimental\] cmd = \["…"\] in .*fly\.toml, or give the group a command under \[processes\] \(app = "…"\)/)
+    assert.doesNotMatch(error.message, /split/)
+    return true
+  })
+})
+
 test('a missing command is an error naming the app', async (t) => {
   const dir = await tempDir(t)
   await writeFile(join(dir, 'fly.toml'), 'app = "lonely"\n[build]\nimage = "nginx"\n')
