@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {PassThrough} from 'node:stream'
 import {ExitCode} from '../src/errors.js'
 import type {SessionStatus} from '../src/runner/index.js'
 import {BaseCommand} from '../src/ui/base-command.js'
@@ -30,13 +31,18 @@ export default class Up extends BaseCommand {
     const plan = await loadRunPlan(process.cwd(), planOptions(flags))
     for (const warning of plan.warnings) this.warn(warning.message)
     if (!this.jsonEnabled()) process.once('SIGINT', () => process.stderr.write('Stopping… (Ctrl-C again to stop at once)\n'))
-    const session = await Session.start({plan, network: flags.network, logs: process.stdout, signals: true,
+    // The apps' lines wait (their pipes paused, nothing lost) until the startup progress is printed.
+    const logs = new PassThrough()
+    const release = () => logs.pipe(process.stdout)
+    process.stdout.on('error', (error) => logs.destroy(error)) // a closed stdout stops the session
+    const session = await Session.start({plan, network: flags.network, logs, signals: true,
       logFormat: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps}).catch((error: {code?: string}) => {
+      release()
       if (error.code === 'E_INTERRUPTED') return undefined // Ctrl-C while starting: everything is stopped
       throw error
     })
     if (!session) return undefined
-    const failed = await showStartup(session, {healthy: flags.wait, timeoutMs: flags['wait-timeout'] * 1000, json: this.jsonEnabled()})
+    const failed = await showStartup(session, {healthy: flags.wait, timeoutMs: flags['wait-timeout'] * 1000, json: this.jsonEnabled(), shown: release})
     if (failed.length > 0) process.exitCode = ExitCode.runtime
     // Nothing came up: nothing to keep running. Otherwise the rest runs until Ctrl-C or `down`.
     if (failed.length === plan.apps.length) await session.stop()

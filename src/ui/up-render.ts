@@ -11,14 +11,20 @@ import {formatUptime, renderTable} from './table.js'
  * until it is done); elsewhere it prints plain lines; under `--json` nothing. Resolves with the
  * apps that failed to come up (the others keep running).
  */
-export async function showStartup(session: Session, options: {healthy: boolean; timeoutMs?: number; json: boolean}): Promise<string[]> {
+export async function showStartup(session: Session, options: {healthy: boolean; timeoutMs?: number; json: boolean; shown?: () => void}): Promise<string[]> {
   const {Listr} = await import('listr2')
   const failed: string[] = []
+  // listr2 prints a task's title just before running it: once the last one runs, all are shown.
+  const waiting = session.plan.apps.filter((app) => app.count > 0).length
+  let begun = 0
+  const begin = () => ++begun === waiting && options.shown?.()
+  if (waiting === 0) options.shown?.()
   const goal = options.healthy ? 'healthy' : 'started'
   const keysOf = (label: string) => session.status().instances.filter((i) => `${i.app}[${i.group}]` === label).map((i) => `${label}.${i.index}`)
   const tasks = new Listr(session.plan.apps.filter((app) => app.count > 0).map((app) => ({
     title: `${app.label} starting${app.count > 1 ? ` (${app.count} instances)` : ''}`,
     task: async (_ctx: unknown, task: {title: string}) => {
+      begin()
       try {
         await session.waitUntil(options.healthy ? 'healthy' : 'started', {keys: keysOf(app.label), ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})})
         task.title = `${app.label} ${goal}`

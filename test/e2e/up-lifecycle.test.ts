@@ -352,3 +352,16 @@ test('logs: the backlog is padded to the same column as the live lines, wide ins
   assert.equal((await cli(['down'])).code, 0)
   await noneLeft(mark)
 })
+
+test('the startup progress comes before the apps\' first lines, and none is lost', async (t) => {
+  const mark = newMark(t)
+  const dir = await workspaceDir(t, {Procfile: 'early: echo hello-from-app; echo second-line; exec sleep 600\n'}, 'flotilla-up-')
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'run.js'), 'up', '--network', 'loopback'], {cwd: dir, env: {...process.env, NO_COLOR: '1', TEST_MARK: mark}})
+  const exited = once(child, 'exit')
+  let stdout = ''
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d).includes('Press Ctrl-C') && resolve()))
+  child.kill('SIGINT')
+  assert.deepEqual(await exited, [0, null])
+  assert.match(stdout, /^. \S+\[early\] starting\n\S+\[early\]\.0 \| hello-from-app\n\S+\[early\]\.0 \| second-line\n/)
+  await noneLeft(mark)
+})
