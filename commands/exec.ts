@@ -15,7 +15,7 @@ export default class Exec extends BaseCommand {
     const command = (argv as string[]).filter((arg, i) => !(i === 0 && arg === '--'))
     if (command.length === 0) this.error('give the command to run: flotilla exec -- CMD [ARGS…]', {exit: 2})
     const {execInWorkspace, logTail} = await import('../src/runner/workspace-runner.js')
-    const result = await execInWorkspace(process.cwd(), command, planOptions(flags))
+    const result = await execInWorkspace(process.cwd(), command, {...planOptions(flags), timeoutMs: flags['wait-timeout'] * 1000})
     if (result.notRun !== undefined) process.stderr.write(`flotilla: ${result.notRun}\n`)
     else if (result.status !== 0) {
       process.stderr.write(`flotilla: ${command.join(' ')} exited with status ${result.status}; the apps' logs (${result.logFile}):\n${await logTail(result.logFile)}\n`)

@@ -14,7 +14,6 @@ export default class Up extends BaseCommand {
     network: networkFlag,
     detach: Flags.boolean({default: false, description: 'run in the background; return once started (healthy with --wait)'}),
     wait: Flags.boolean({default: false, description: 'consider the apps up only when their health checks pass'}),
-    'wait-timeout': Flags.integer({default: 60, min: 1, description: 'seconds to wait for every app to be started (healthy with --wait); then exit 3 naming the ones that are not'}),
     timestamps: Flags.boolean({default: false, description: 'prefix log lines with the time'}),
   }
 

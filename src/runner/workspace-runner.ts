@@ -20,6 +20,8 @@ import {Session, type SessionStatus} from './session.js'
 
 export interface RunOptions extends PlanOptions {
   network?: NetworkKind
+  /** exec: how long to wait for every instance to be healthy (E_WAIT_TIMEOUT after it). */
+  timeoutMs?: number
 }
 
 /** How long a detached `up` may take to open its control socket. */
@@ -97,7 +99,7 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
       throw new FlotillaError('E_ISOLATED_UP', 'the flotilla up running here uses the isolated network, which the command (run on the host) cannot reach; '
         + 'stop it with flotilla down and let exec start the apps, or start it with flotilla up --network loopback', ExitCode.runtime)
     }
-    status = (await controlRequest(socket, {op: 'wait', healthy: true})) as SessionStatus
+    status = (await controlRequest(socket, {op: 'wait', healthy: true, ...(options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})})) as SessionStatus
   } else {
     const plan = await loadRunPlan(dir, options)
     await mkdir(join(dir, STATE_DIR), {recursive: true, mode: 0o700})
@@ -110,7 +112,7 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
     const started = session
     finish = () => started.stop().then(flush)
     try {
-      await session.waitUntil('healthy')
+      await session.waitUntil('healthy', options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})
     } catch (error) {
       await finish()
       throw new FlotillaError('E_START_FAILED', `${(error as Error).message}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)

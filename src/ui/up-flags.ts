@@ -4,6 +4,7 @@ import {Errors, Flags} from '@oclif/core'
 export const runFlags = {
   only: Flags.string({multiple: true, description: 'run only this app (name, process group or app[group]); repeatable'}),
   scale: Flags.string({multiple: true, description: 'run N instances of APP: APP=N; repeatable'}),
+  'wait-timeout': Flags.integer({default: 60, min: 1, description: 'seconds to wait for the apps to be started (healthy with up --wait, and for exec); then exit 3 naming the ones that are not'}),
 }
 
 export const networkFlag = Flags.option({options: ['auto', 'loopback', 'isolated'] as const, default: 'auto',

@@ -89,3 +89,25 @@ test('exec refuses an up on the isolated network (its command could not reach th
   assert.equal((await runCli(['down'], {cwd: dir})).code, 0)
   await noneLeft(mark)
 })
+
+test('exec gives up after --wait-timeout when a check never passes, naming the instance and its last check, and runs nothing', async (t) => {
+  const mark = newMark(t)
+  const port = await freePort()
+  const dir = await workspaceDir(t, {
+    'fly.toml': `app = "sick"
+[processes]
+web = "node -e \\"require('http').createServer((q, s) => { s.statusCode = 404; s.end() }).listen(${port}, '::')\\""
+[checks.ready]
+type = "http"
+port = ${port}
+path = "/ready"
+interval = "2s"
+timeout = "1s"
+`,
+  }, 'flotilla-exec-')
+  const result = await runCli(['exec', '--wait-timeout', '2', '--', 'node', '-e', 'console.log("ran")'], {cwd: dir, env: {TEST_MARK: mark}})
+  assert.equal(result.code, 3, result.stderr)
+  assert.equal(result.stdout, '')
+  assert.match(result.stderr, /not healthy after 2 s: sick\[web\]\.0 critical \(ready: HTTP 404\)/)
+  await noneLeft(mark)
+})
