@@ -3,9 +3,10 @@
  * (EDNS 1232), retried over TCP when the answer is truncated; answers rendered as `dig +short`.
  */
 import {createSocket} from 'node:dgram'
-import {connect, isIP} from 'node:net'
+import {isIP} from 'node:net'
 import * as dnsPacket from 'dns-packet'
 import {ExitCode, FlotillaError} from '../errors.js'
+import {tcpExchange} from './dns-tcp.js'
 
 export interface DnsRecord {
   name: string
@@ -46,43 +47,30 @@ function render(answer: dnsPacket.Answer): DnsRecord {
   return {name: answer.name, type: answer.type, ttl: (answer as {ttl?: number}).ttl ?? 0, data: text}
 }
 
-function exchange(server: {address: string; port: number}, query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const fail = (): void => reject(new FlotillaError('E_DNS_NO_ANSWER', `no answer from ${server.address} port ${server.port} (${tcp ? 'tcp' : 'udp'})`, ExitCode.runtime))
-    const timer = setTimeout(() => done(undefined), timeoutMs)
-    let done: (reply: Buffer | undefined) => void
-    if (tcp) {
-      const socket = connect({host: server.address, port: server.port})
-      let received = Buffer.alloc(0)
-      done = (reply) => {
-        clearTimeout(timer)
-        socket.destroy()
-        if (reply) resolve(reply)
-        else fail()
-      }
-      socket.on('error', () => done(undefined))
-      socket.on('data', (chunk) => {
-        received = Buffer.concat([received, chunk])
-        if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) done(received.subarray(2, 2 + received.readUInt16BE(0)))
-      })
-      const framed = Buffer.allocUnsafe(2 + query.length)
-      framed.writeUInt16BE(query.length, 0)
-      query.copy(framed, 2)
-      socket.write(framed)
-    } else {
-      const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4')
-      done = (reply) => {
-        clearTimeout(timer)
-        socket.close()
-        if (reply) resolve(reply)
-        else fail()
-      }
-      socket.on('error', () => done(undefined))
-      socket.on('message', (reply) => {
-        if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(reply)
-      })
-      socket.send(query, server.port, server.address)
+async function exchange(server: {address: string; port: number}, query: Buffer, tcp: boolean, timeoutMs: number): Promise<Buffer> {
+  const reply = await (tcp ? tcpExchange(server, query, timeoutMs) : udpExchange(server, query, timeoutMs))
+  if (reply) return reply
+  throw new FlotillaError('E_DNS_NO_ANSWER', `no answer from ${server.address} port ${server.port} (${tcp ? 'tcp' : 'udp'})`, ExitCode.runtime)
+}
+
+/** One UDP exchange: the first reply carrying the query's id, or `undefined` on error or timeout. */
+function udpExchange(server: {address: string; port: number}, query: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4')
+    let settled = false
+    const done = (reply: Buffer | undefined): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.close()
+      resolve(reply)
     }
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    socket.on('error', () => done(undefined))
+    socket.on('message', (reply) => {
+      if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(reply)
+    })
+    socket.send(query, server.port, server.address)
   })
 }
 

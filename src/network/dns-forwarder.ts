@@ -7,7 +7,8 @@
 import {randomInt} from 'node:crypto'
 import {createSocket, type Socket as UdpSocket} from 'node:dgram'
 import {readFile} from 'node:fs/promises'
-import {connect, isIP} from 'node:net'
+import {isIP} from 'node:net'
+import {tcpExchange} from './dns-tcp.js'
 
 export interface Upstream {
   address: string
@@ -51,7 +52,7 @@ export class Forwarder {
   /** The upstream's reply with the client's id restored, or `undefined` when none answered. */
   async query(msg: Buffer, tcp: boolean): Promise<Buffer | undefined> {
     for (const upstream of this.#upstreams) {
-      const reply = await (tcp ? this.#tcp(msg, upstream) : this.#udp(msg, upstream)).catch(() => undefined)
+      const reply = await (tcp ? tcpExchange(upstream, msg, TIMEOUT_MS) : this.#udp(msg, upstream)).catch(() => undefined)
       if (reply !== undefined && reply.length >= 12) {
         msg.copy(reply, 0, 0, 2)
         return reply
@@ -103,28 +104,6 @@ export class Forwarder {
       this.#socket(isIP(upstream.address) === 6 ? 6 : 4).send(query, upstream.port, upstream.address, (error) => {
         if (error) pending.done(undefined)
       })
-    })
-  }
-
-  #tcp(msg: Buffer, upstream: Upstream): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const socket = connect({host: upstream.address, port: upstream.port})
-      let received = Buffer.alloc(0)
-      const finish = (reply: Buffer | undefined): void => {
-        socket.destroy()
-        resolve(reply)
-      }
-      socket.setTimeout(TIMEOUT_MS, () => finish(undefined))
-      socket.on('error', () => finish(undefined))
-      socket.on('close', () => finish(undefined))
-      socket.on('data', (chunk) => {
-        received = Buffer.concat([received, chunk])
-        if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) finish(received.subarray(2, 2 + received.readUInt16BE(0)))
-      })
-      const framed = Buffer.allocUnsafe(2 + msg.length)
-      framed.writeUInt16BE(msg.length, 0)
-      msg.copy(framed, 2)
-      socket.write(framed)
     })
   }
 }
