@@ -27,6 +27,5 @@ console.log(`\n10 000 instances (500 apps × 20): ${big?.qps ?? '?'} qps (${rati
   `lost ${big?.lost ?? '?'}, RSS ${mib(rssKb)} MB (peak ${mib(hwmKb)} MB); the same CLI serving the 4-name zone: ${mib(floorKb)} MB, ` +
   `so 10 000 instances cost ${mib(Number(rssKb) - Number(floorKb))} MB`)
 const [max] = rows
-const verdict = (ok) => (ok ? 'met' : 'NOT met')
-console.log(`targets: qps ≥ 0.8× dnsmasq ${verdict(Number(max.qpsRatio) >= 0.8)}; 0 lost ${verdict(rows.every((r) => r.lost.startsWith('0 ')))}; ` +
-  `RSS ≤ 60 MB at 10 000 instances ${verdict(Number(rssKb) / 1024 <= 60)}`)
+// Benchmarks print ratios and the targets they are read against, not verdicts.
+console.log('targets (issue 3): qps ≥ 0.8× dnsmasq with 0 lost; RSS ≤ 60 MB while serving 10 000 instances')
