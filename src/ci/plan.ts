@@ -2,7 +2,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {parseToml} from '../config/index.js'
 import {FlotillaError} from '../errors.js'
-import {quoteWord} from '../importers/index.js'
+import {quoteWord} from '../config/index.js'
 import {findWorkspace, parseWorkspace} from '../workspace/index.js'
 import {dockerfileSources} from './dockerfile.js'
 

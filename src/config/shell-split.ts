@@ -58,3 +58,17 @@ export function shellSplit(command: string): string[] {
   if (word !== undefined) words.push(word)
   return words
 }
+
+/**
+ * The inverse of `shellSplit`: single-quotes a word where needed, so that sh and google/shlex
+ * alike (both keep '…' literal) give the word back unchanged.
+ */
+export function quoteWord(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word
+  return `'${word.replaceAll("'", `'"'"'`)}'`
+}
+
+/** An argv as one command line that `shellSplit` (and sh) turn back into the same argv. */
+export function quoteArgv(argv: readonly string[]): string {
+  return argv.map(quoteWord).join(' ')
+}

@@ -1,17 +1,7 @@
 /**
- * Writing `[processes]` commands: flyctl splits them with google/shlex and runs the argv directly
- * (no shell, no `$VAR`). Shell command lines are rendered by shell.ts.
+ * Naming and defaults for what an import writes. Commands are quoted with src/config's
+ * `quoteArgv` (the inverse of flyctl's google/shlex split); shell lines are rendered by shell.ts.
  */
-
-/** Single-quotes a word for sh and for google/shlex alike (both keep '…' literal). */
-export function quoteWord(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word
-  return `'${word.replaceAll("'", `'"'"'`)}'`
-}
-
-export function quoteArgv(argv: readonly string[]): string {
-  return argv.map(quoteWord).join(' ')
-}
 
 /**
  * A DNS label for a group name: process groups end up in `<group>.process.<app>.internal` and,

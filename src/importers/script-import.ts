@@ -1,7 +1,7 @@
 import {basename, extname} from 'node:path'
 import type {Assign, Command, File, Stmt, Word} from 'mvdan-sh'
 import {LocatedError} from '../errors.js'
-import {quoteArgv} from './command.js'
+import {quoteArgv} from '../config/index.js'
 import {PlanBuilder, type ImportPlan} from './plan.js'
 import {literalWord, parseShell, renderShellCommand, shellSyntax} from './shell.js'
 

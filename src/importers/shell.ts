@@ -1,6 +1,6 @@
 import {createRequire} from 'node:module'
 import type {File, Stmt, Word} from 'mvdan-sh'
-import {quoteArgv} from './command.js'
+import {quoteArgv} from '../config/index.js'
 
 type Syntax = (typeof import('mvdan-sh'))['default']['syntax']
 let loaded: Syntax | undefined

@@ -1,7 +1,7 @@
 import {readdir} from 'node:fs/promises'
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path'
 import {LocatedError} from '../../errors.js'
-import {quoteArgv, quoteWord} from '../command.js'
+import {quoteArgv, quoteWord} from '../../config/index.js'
 import {readText} from '../import-file.js'
 import {PlanBuilder, type ImportedGroup, type ImportPlan, type RestartPolicy} from '../plan.js'
 import {IniSyntaxError, parseIni, type IniSections, type IniValue} from './ini.js'
