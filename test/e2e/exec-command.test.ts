@@ -8,7 +8,7 @@ import {test} from 'node:test'
 import {probeIsolated} from '../../src/network/isolated/index.js'
 import {freePort, markedPids, newMark, noneLeft} from '../helpers/processes.js'
 import {runCli} from '../helpers/repo.js'
-import {workspaceDir} from '../helpers/workspace.js'
+import {neverHealthyFlyToml, workspaceDir} from '../helpers/workspace.js'
 
 test('exec -- node -e: waits for health, resolves .internal, returns the exit code, leaves nothing', async (t) => {
   const mark = newMark(t)
@@ -94,16 +94,7 @@ test('exec gives up after --wait-timeout when a check never passes, naming the i
   const mark = newMark(t)
   const port = await freePort()
   const dir = await workspaceDir(t, {
-    'fly.toml': `app = "sick"
-[processes]
-web = "node -e \\"require('http').createServer((q, s) => { s.statusCode = 404; s.end() }).listen(${port}, '::')\\""
-[checks.ready]
-type = "http"
-port = ${port}
-path = "/ready"
-interval = "2s"
-timeout = "1s"
-`,
+    'fly.toml': neverHealthyFlyToml(`node -e "require('http').createServer((q, s) => { s.statusCode = 404; s.end() }).listen(${port}, '::')"`, port),
   }, 'flotilla-exec-')
   const result = await runCli(['exec', '--wait-timeout', '2', '--', 'node', '-e', 'console.log("ran")'], {cwd: dir, env: {TEST_MARK: mark}})
   assert.equal(result.code, 3, result.stderr)

@@ -13,7 +13,7 @@ import {test} from 'node:test'
 import {probeIsolated} from '../../src/network/isolated/index.js'
 import {freePort, markedPids, newMark, noneLeft, running, waitMarked} from '../helpers/processes.js'
 import {repoRoot, runCli} from '../helpers/repo.js'
-import {workspaceDir} from '../helpers/workspace.js'
+import {neverHealthyFlyToml, workspaceDir} from '../helpers/workspace.js'
 
 const SERVER = `
 import {createServer} from 'node:http'
@@ -292,18 +292,7 @@ test('--wait with a check that never passes: bounded by --wait-timeout, exit 3 n
   const port = await freePort()
   const dir = await workspaceDir(t, {
     'server.mjs': SERVER.replace("res.end('ok')", "res.statusCode = 404; res.end('no')"),
-    'fly.toml': `app = "sick"
-[processes]
-web = "node server.mjs"
-[env]
-PORT = "${port}"
-[checks.ready]
-type = "http"
-port = ${port}
-path = "/ready"
-interval = "2s"
-timeout = "1s"
-`,
+    'fly.toml': neverHealthyFlyToml(`env PORT=${port} node server.mjs`, port),
   }, 'flotilla-up-')
   const up = await runCli(['up', '--detach', '--wait', '--wait-timeout', '3', '--network', 'loopback'], {cwd: dir, env: {TEST_MARK: mark}})
   assert.equal(up.code, 3, up.stderr)

@@ -12,3 +12,20 @@ export async function workspaceDir(t: {after(fn: () => unknown): void}, files: R
   }
   return dir
 }
+
+/**
+ * A fly.toml for app "sick": one group `web` running `command` (a server on `port` that answers
+ * 404) and an http check `ready` on that port that therefore never passes.
+ */
+export function neverHealthyFlyToml(command: string, port: number): string {
+  return `app = "sick"
+[processes]
+web = ${JSON.stringify(command)}
+[checks.ready]
+type = "http"
+port = ${port}
+path = "/ready"
+interval = "2s"
+timeout = "1s"
+`
+}
