@@ -21,12 +21,10 @@ export default class CiGenerate extends BaseCommand {
 
   async run(): Promise<CiReport> {
     const {flags} = await this.parse(CiGenerate)
-    const {writeCi, FLYCTL_VERSION, renderCiReport} = await import('../../src/ci/index.js')
-    const extra = [['--out', flags.out], ['--test', flags.test], ['--branch', flags.branch === 'main' ? undefined : flags.branch], ['--flyctl-version', flags['flyctl-version']]]
-      .filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${JSON.stringify(v)}`).concat(flags['token-per-app'] ? ['--token-per-app'] : [])
+    const {writeCi, FLYCTL_VERSION, regenerateCommand, renderCiReport} = await import('../../src/ci/index.js')
     const report = await writeCi({provider: flags.provider, dir: process.cwd(), branch: flags.branch, force: flags.force,
       flyctlVersion: flags['flyctl-version'] ?? FLYCTL_VERSION, tokenPerApp: flags['token-per-app'], ...(flags.out ? {out: flags.out} : {}), ...(flags.test ? {test: flags.test} : {})},
-    ['npx flotilla ci generate --provider', flags.provider, ...extra, '--force'].join(' '))
+    regenerateCommand({...flags, flyctlVersion: flags['flyctl-version'], tokenPerApp: flags['token-per-app']}))
     for (const warning of report.warnings) this.warn(warning)
     this.log(renderCiReport(report))
     return report

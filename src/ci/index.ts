@@ -75,3 +75,4 @@ function sharedTokenSteps(plan: CiPlan, apps: string[]): string[] {
   ]
 }
 export {renderCiReport} from './report.js'
+export {regenerateCommand} from './regenerate.js'

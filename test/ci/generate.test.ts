@@ -6,7 +6,7 @@ import {test} from 'node:test'
 import {promisify} from 'node:util'
 import {Ajv} from 'ajv'
 import {parse} from 'yaml'
-import {FLYCTL_VERSION, generateCi, writeCi, type CiOptions} from '../../src/ci/index.js'
+import {FLYCTL_VERSION, generateCi, regenerateCommand, writeCi, type CiOptions} from '../../src/ci/index.js'
 import {dockerfileSources} from '../../src/ci/dockerfile.js'
 import {FlotillaError} from '../../src/errors.js'
 import {fixture, tempDir} from '../helpers/repo.js'
@@ -263,3 +263,9 @@ async function yamllint(content: string): Promise<string> {
     child.stdin!.end(content)
   })
 }
+
+test('the regeneration command in the header carries exactly the flags set away from their defaults', () => {
+  assert.equal(regenerateCommand({provider: 'github', branch: 'main', tokenPerApp: false}), 'npx flotilla ci generate --provider github --force')
+  assert.equal(regenerateCommand({provider: 'gitlab', branch: 'trunk', test: 'npm run e2e', out: 'ci/x.yml', flyctlVersion: '0.4.1', tokenPerApp: true}),
+    'npx flotilla ci generate --provider gitlab --out "ci/x.yml" --test "npm run e2e" --branch "trunk" --flyctl-version "0.4.1" --token-per-app --force')
+})
