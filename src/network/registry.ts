@@ -9,6 +9,7 @@ import {watch} from 'node:fs'
 import {readFile, stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 import {isIPv6} from 'node:net'
+import {appNameProblem} from '../config/names.js'
 import {FlotillaError, LocatedError} from '../errors.js'
 
 export interface Instance {
@@ -37,8 +38,7 @@ export interface Snapshot {
 /** A registry file larger than this is refused before parsing (10 000 instances take ~2 MB). */
 export const MAX_REGISTRY_FILE_BYTES = 16 * 1024 * 1024
 
-// App names follow Fly's rule; the other fields only need to be one DNS label each.
-const APP_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+// App names follow Fly's rule (appNameProblem); the other fields only need to be one DNS label each.
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/
 
 /** A field that fails validation; turned into a located or plain FlotillaError by the caller. */
@@ -87,7 +87,7 @@ function checkInstance(value: unknown, app: string, keyPath: () => string): Inst
 }
 
 function checkApp(name: unknown, keyPath: string): string {
-  check(typeof name === 'string' && APP_NAME.test(name), keyPath, () => `must be a Fly app name (lower-case letters, digits and -, at most 63), got ${JSON.stringify(name)}`)
+  check(typeof name === 'string' && appNameProblem(name) === undefined, keyPath, () => `must be a Fly app name (lower-case letters, digits and -, at most 63), got ${JSON.stringify(name)}`)
   return name
 }
 
