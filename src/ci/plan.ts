@@ -104,13 +104,17 @@ export async function planCi(options: CiOptions, invocation: string): Promise<Ci
   const first = release ?? apps[0]
   const buildOnce = apps.length > 1 && builds.size === 1 && !builds.has('image') && !options.tokenPerApp && first
     ? {app: first.name, config: first.config, token: first.token} : undefined
-  const test = options.test ?? (await defaultTest(workspace.dir, root))
-  const project = await projectPackage(workspace.dir, root)
+  const packages = await projectPackages(workspace.dir, root)
+  if (options.test === undefined && !packages.some((p) => p.testScript)) {
+    throw new FlotillaError('E_NO_TEST', 'no test command found (no "test" script in package.json): pass --test CMD')
+  }
+  const test = options.test ?? 'npm test'
+  const project: Partial<ProjectPackage> = packages[0] ?? {}
   if (!project.listsFlotilla) warnings.push(`${project.dir === undefined ? 'no package.json' : `${rel(join(project.dir, 'package.json'))} does not list flotilla`}: ${ADD_FLOTILLA}`)
   return {
     provider: options.provider, root, out, workdir: rel(workspace.dir), ...(workspace.source === undefined ? {} : {splitCheck: splitArguments(workspace.source)}), test,
     install: {command: project.lockfile ? 'npm ci' : 'npm install', dir: rel(project.dir ?? root)},
-    flotilla: 'npx --no-install flotilla', listsFlotilla: project.listsFlotilla,
+    flotilla: 'npx --no-install flotilla', listsFlotilla: project.listsFlotilla ?? false,
     ...(release ? {release: strip(release)} : {}),
     ...(buildOnce ? {buildOnce} : {}),
     apps: apps.filter((a) => a !== release).map(strip),
@@ -167,29 +171,33 @@ async function buildInputs(build: {image?: string; dockerfile?: string; ignorefi
 
 const ADD_FLOTILLA = 'add flotilla as a devDependency (npm install -D flotilla) so CI runs the version you tested with'
 
-/** The project's package.json nearest the workspace (the workspace directory, else the repository root). */
-async function projectPackage(dir: string, root: string): Promise<{dir?: string; lockfile: boolean; listsFlotilla: boolean}> {
+interface ProjectPackage {
+  dir: string
+  lockfile: boolean
+  listsFlotilla: boolean
+  testScript: boolean
+}
+
+/** The project's package.json files, nearest first: the workspace directory's, then the repository root's. Each is read once. */
+async function projectPackages(dir: string, root: string): Promise<ProjectPackage[]> {
+  const found: ProjectPackage[] = []
   for (const candidate of new Set([dir, root])) {
     const text = await readFile(join(candidate, 'package.json'), 'utf8').catch(() => undefined)
     if (text === undefined) continue
-    let pjson: {dependencies?: Record<string, string>; devDependencies?: Record<string, string>}
+    let pjson: {dependencies?: Record<string, string>; devDependencies?: Record<string, string>; scripts?: {test?: string}}
     try {
       pjson = JSON.parse(text) as typeof pjson
     } catch (error) {
       throw new FlotillaError('E_JSON_SYNTAX', `${join(candidate, 'package.json')}: ${(error as Error).message}`)
     }
-    const listsFlotilla = Boolean(pjson.devDependencies?.flotilla ?? pjson.dependencies?.flotilla)
-    return {dir: candidate, lockfile: await exists(join(candidate, 'package-lock.json')), listsFlotilla}
+    found.push({
+      dir: candidate,
+      lockfile: await exists(join(candidate, 'package-lock.json')),
+      listsFlotilla: Boolean(pjson.devDependencies?.flotilla ?? pjson.dependencies?.flotilla),
+      testScript: Boolean(pjson.scripts?.test),
+    })
   }
-  return {lockfile: false, listsFlotilla: false}
-}
-
-async function defaultTest(dir: string, root: string): Promise<string> {
-  for (const candidate of [dir, root]) {
-    const pjson = await readFile(join(candidate, 'package.json'), 'utf8').catch(() => undefined)
-    if (pjson && (JSON.parse(pjson) as {scripts?: {test?: string}}).scripts?.test) return 'npm test'
-  }
-  throw new FlotillaError('E_NO_TEST', 'no test command found (no "test" script in package.json): pass --test CMD')
+  return found
 }
 
 async function repositoryRoot(dir: string): Promise<string> {
