@@ -15,13 +15,14 @@ export default class Logs extends BaseCommand {
 
   async run(): Promise<undefined> {
     const {args, flags} = await this.parse(Logs)
-    const [{controlRequest, controlSocketPath, namesGroup}, {LogMux}] = await Promise.all([import('../src/runner/control-socket.js'), import('../src/runner/log-mux.js')])
+    const [{controlRequest, controlSocketPath, namesGroup}, {LogMux}, {instanceKey}] = await Promise.all([import('../src/runner/control-socket.js'),
+      import('../src/runner/log-mux.js'), import('../src/runner/log-format.js')])
     const mux = new LogMux(process.stdout, {format: this.jsonEnabled() ? 'json' : 'text', timestamps: flags.timestamps})
     const seen = new Set<string>()
     // Every selected instance known before the first line: the backlog gets the live lines' column width.
     const {instances} = (await controlRequest(controlSocketPath(process.cwd()), {op: 'status'})) as SessionStatus
     for (const {app, group, index} of instances.filter((i) => args.app === undefined || namesGroup(args.app, i.app, i.group))) {
-      const key = `${app}[${group}].${index}`
+      const key = instanceKey(app, group, index)
       seen.add(key)
       mux.add({key, app, group, index})
     }

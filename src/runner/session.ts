@@ -16,6 +16,7 @@ import {controlSocketPath, namesGroup, startControlServer, STATE_DIR, type Contr
 import {flyEnv, machineId, readEnvFile, ulid} from './fly-env.js'
 import {HostPorts} from './host-ports.js'
 import {checkPortClashes, listenPorts, type AppPlan, type RunPlan} from './instance-plan.js'
+import {instanceKey} from './log-format.js'
 import {LogMux, type LogLine} from './log-mux.js'
 import {RegistryFile} from './registry-file.js'
 import {Supervisor, type HealthEvent, type InstanceState, type InstanceStatus, type StateEvent} from './supervisor.js'
@@ -350,7 +351,7 @@ export class Session extends EventEmitter {
       await this.#supervisor.restart(key)
       this.#mux.system(`${key} restarted by request`)
     }))
-    return this.status().instances.filter((i) => keys.includes(`${i.app}[${i.group}].${i.index}`))
+    return this.status().instances.filter((i) => keys.includes(instanceKey(i.app, i.group, i.index)))
   }
 
   /** The last `tail` lines of the selected instances, oldest first. */

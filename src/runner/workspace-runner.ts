@@ -16,6 +16,7 @@ import {formatHostPort, registerEnv} from '../network/index.js'
 import type {NetworkKind} from '../network/network-mode.js'
 import {controlRequest, controlSocketPath, isControlSocketLive, STATE_DIR} from './control-socket.js'
 import {loadRunPlan, type PlanOptions} from './instance-plan.js'
+import {instanceKey} from './log-format.js'
 import {Session, type SessionStatus} from './session.js'
 
 export interface RunOptions extends PlanOptions {
@@ -191,7 +192,7 @@ export async function startWorkspace(options: RunOptions & {dir: string; logs?: 
   return {
     url(app) {
       const keys = new Set(session.keysFor(app))
-      const url = session.status().instances.find((i) => keys.has(`${i.app}[${i.group}].${i.index}`))?.urls[0]
+      const url = session.status().instances.find((i) => keys.has(instanceKey(i.app, i.group, i.index)))?.urls[0]
       if (!url) throw new FlotillaError('E_NO_URL', `${app} has no public service ([http_service] or [[services]])`, ExitCode.input)
       return url
     },
