@@ -2,11 +2,9 @@
  * A small DNS client for `flotilla resolve` and the test API: one question to one server over UDP
  * (EDNS 1232), retried over TCP when the answer is truncated; answers rendered as `dig +short`.
  */
-import {createSocket} from 'node:dgram'
-import {isIP} from 'node:net'
 import * as dnsPacket from 'dns-packet'
 import {ExitCode, FlotillaError} from '../errors.js'
-import {tcpExchange} from './dns-tcp.js'
+import {tcpExchange, udpExchange} from './dns-exchange.js'
 
 export interface DnsRecord {
   name: string
@@ -51,27 +49,6 @@ async function exchange(server: {address: string; port: number}, query: Buffer, 
   const reply = await (tcp ? tcpExchange(server, query, timeoutMs) : udpExchange(server, query, timeoutMs))
   if (reply) return reply
   throw new FlotillaError('E_DNS_NO_ANSWER', `no answer from ${server.address} port ${server.port} (${tcp ? 'tcp' : 'udp'})`, ExitCode.runtime)
-}
-
-/** One UDP exchange: the first reply carrying the query's id, or `undefined` on error or timeout. */
-function udpExchange(server: {address: string; port: number}, query: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4')
-    let settled = false
-    const done = (reply: Buffer | undefined): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      socket.close()
-      resolve(reply)
-    }
-    const timer = setTimeout(() => done(undefined), timeoutMs)
-    socket.on('error', () => done(undefined))
-    socket.on('message', (reply) => {
-      if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(reply)
-    })
-    socket.send(query, server.port, server.address)
-  })
 }
 
 /** Asks `server` for `name` `type`; throws E_DNS_NO_ANSWER when the server does not answer. */

@@ -1,9 +1,12 @@
-import {connect} from 'node:net'
+import {createSocket} from 'node:dgram'
+import {connect, isIP} from 'node:net'
+
+// One DNS exchange each way, shared by the client (`flotilla resolve`, the test API), the forwarder
+// (TCP; its UDP multiplexes one socket) and the isolated holder's fdaa::3 upstream.
 
 /**
  * One DNS exchange over TCP (RFC 1035 4.2.2: a 2-byte length before each message): sends `msg`,
- * resolves with the first whole reply, or `undefined` on error, close or timeout. Shared by the
- * client (`flotilla resolve`, the test API) and the forwarder, which must never throw.
+ * resolves with the first whole reply, or `undefined` on error, close or timeout.
  */
 export function tcpExchange(server: {address: string; port: number}, msg: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
@@ -24,5 +27,26 @@ export function tcpExchange(server: {address: string; port: number}, msg: Buffer
     framed.writeUInt16BE(msg.length, 0)
     msg.copy(framed, 2)
     socket.write(framed)
+  })
+}
+
+/** One UDP exchange: the first reply carrying the query's id, or `undefined` on error or timeout. */
+export function udpExchange(server: {address: string; port: number}, query: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4')
+    let settled = false
+    const done = (reply: Buffer | undefined): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.close()
+      resolve(reply)
+    }
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    socket.on('error', () => done(undefined))
+    socket.on('message', (reply) => {
+      if (reply.length >= 2 && reply.readUInt16BE(0) === query.readUInt16BE(0)) done(reply)
+    })
+    socket.send(query, server.port, server.address)
   })
 }

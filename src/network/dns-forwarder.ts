@@ -8,7 +8,7 @@ import {randomInt} from 'node:crypto'
 import {createSocket, type Socket as UdpSocket} from 'node:dgram'
 import {readFile} from 'node:fs/promises'
 import {isIP} from 'node:net'
-import {tcpExchange} from './dns-tcp.js'
+import {tcpExchange} from './dns-exchange.js'
 
 export interface Upstream {
   address: string
