@@ -180,8 +180,11 @@ export class Session extends EventEmitter {
         await this.#startInstance(app, index, secrets[i]!, image)
       }
     }
-    const running = (app: AppPlan) => () => [...this.#members.values()]
-      .filter((m) => m.app === app && this.#supervisor.status().some((s) => s.key === m.key && s.state === 'running'))
+    // Asked on every forwarded connection: one status snapshot, not one per member.
+    const running = (app: AppPlan) => () => {
+      const up = new Set(this.#supervisor.status().filter((s) => s.state === 'running').map((s) => s.key))
+      return [...this.#members.values()].filter((m) => m.app === app && up.has(m.key))
+    }
     for (const app of this.plan.apps) await this.#ports.publish(app, running(app))
   }
 
