@@ -39,7 +39,7 @@ export function literalWord(word: Word): string | undefined {
 }
 
 /** The argv of a statement that is one command of literal words (a leading `exec` dropped). */
-export function literalArgv(stmt: Stmt): string[] | undefined {
+function literalArgv(stmt: Stmt): string[] | undefined {
   const cmd = stmt.Cmd
   if (!cmd || shellSyntax().NodeType(cmd) !== 'CallExpr' || (cmd.Assigns?.length ?? 0) > 0 || stmt.Redirs.length > 0 || stmt.Negated) return undefined
   const words = (cmd.Args ?? []).map((w) => literalWord(w as Word))

@@ -11,7 +11,7 @@ import {Agent, EnvHttpProxyAgent, setGlobalDispatcher} from 'undici'
 import {isInternalName} from './resolver.js'
 
 /** Hosts never sent to the proxy, whatever NO_PROXY says. */
-export function isPrivateHost(hostname: string): boolean {
+function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
   switch (isIP(host)) {
     case 4: return host.startsWith('127.')

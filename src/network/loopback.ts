@@ -13,7 +13,7 @@ import type {InstanceNetwork, NetworkMode, NetworkModeOptions, PortForward} from
 const FIRST_HOST = 2
 const LAST_HOST = 256 * 256 * 256 - 2
 
-export function loopbackAddress(n: number): string {
+function loopbackAddress(n: number): string {
   return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
 }
 
