@@ -36,6 +36,11 @@ export async function logTail(file: string, count = REPORT_LINES): Promise<strin
   return text.split('\n').slice(-count - 1).join('\n').trimEnd()
 }
 
+/** E_START_FAILED: why the apps did not come up, with the end of their log. */
+async function startFailed(why: string, logFile: string): Promise<FlotillaError> {
+  return new FlotillaError('E_START_FAILED', `${why}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)
+}
+
 /**
  * `up --detach`: starts `flotilla up ARGS` as a background process of its own session (out of
  * reach of the terminal's Ctrl-C), logging to `.flotilla/up.log`, and returns its status once
@@ -55,7 +60,7 @@ export async function startDetached(dir: string, upArgs: string[], options: {hea
   child.unref()
   let exited = false
   child.once('exit', () => (exited = true))
-  const failed = async (why: string) => new FlotillaError('E_START_FAILED', `${why}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)
+  const failed = (why: string) => startFailed(why, logFile)
   // Its control socket comes first, right after reading the workspace.
   for (const deadline = Date.now() + SOCKET_TIMEOUT_MS; !(await isControlSocketLive(socket)); await sleep(25)) {
     if (exited) throw await failed('flotilla up stopped before it was running')
@@ -116,7 +121,7 @@ export async function execInWorkspace(dir: string, argv: string[], options: RunO
       await session.waitUntil('healthy', options.timeoutMs === undefined ? {} : {timeoutMs: options.timeoutMs})
     } catch (error) {
       await finish()
-      throw new FlotillaError('E_START_FAILED', `${(error as Error).message}; the end of ${logFile}:\n${await logTail(logFile, 40)}`, ExitCode.runtime)
+      throw await startFailed((error as Error).message, logFile)
     }
     status = session.status()
   }
