@@ -50,7 +50,7 @@ const MAX_REQUEST_BYTES = 64 * 1024
 // sun_path is 108 bytes on Linux, 104 on macOS.
 const MAX_SOCKET_PATH = 103
 
-export function parseControlRequest(line: string): ControlRequest | undefined {
+function parseControlRequest(line: string): ControlRequest | undefined {
   let value: unknown
   try {
     value = JSON.parse(line)
